@@ -1,0 +1,4 @@
+//! driftls: a language server and CI checker for Docker image drift and volume pitfalls.
+//! See ARCHITECTURE.md for the layers and what may depend on what.
+
+pub mod syntax;

@@ -1,0 +1,11 @@
+//! Text → error-tolerant trees with exact byte ranges. No IO, no analysis, no protocol types.
+
+pub mod dockerfile;
+pub mod file_kind;
+pub mod image_ref;
+pub mod shell;
+pub mod text_range;
+pub mod variables;
+pub mod words;
+
+pub use text_range::TextRange;
