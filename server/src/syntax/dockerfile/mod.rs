@@ -62,8 +62,10 @@ impl Dockerfile {
             return ReparseStats { reparsed: self.instructions.len(), reused: 0 };
         }
         // Restart at the last instruction starting before the edit (it may continue into it).
-        let first = self.instructions.partition_point(|l| (l.start as usize) < edit_start).saturating_sub(1);
-        let restart = self.instructions.get(first).map_or(self.directives.end, |l| l.start as usize);
+        let (first, restart) = match self.instructions.partition_point(|l| (l.start as usize) < edit_start) {
+            0 => (0, self.directives.end),
+            n => (n - 1, self.instructions[n - 1].start as usize),
+        };
         // Old instructions that start after the edit are candidates to resynchronise on.
         let old_after = &self.instructions[first..];
         let new_edit_end = (edit_end as isize + delta) as usize;
