@@ -1,4 +1,8 @@
 //! driftls: a language server and CI checker for Docker image drift and volume pitfalls.
 //! See ARCHITECTURE.md for the layers and what may depend on what.
 
+pub mod analysis;
+pub mod cli;
+pub mod lsp;
 pub mod syntax;
+pub mod text;

@@ -1,1 +1,79 @@
-fn main() {}
+//! The `driftls` binary: `lsp` serves editors, `check` serves CI.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use driftls::cli::{self, Command, HELP};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match cli::parse_args(&args) {
+        Ok(c) => c,
+        Err(message) => {
+            eprintln!("driftls: {message}\n\n{HELP}");
+            return ExitCode::from(2);
+        }
+    };
+    match command {
+        Command::Help => {
+            print!("{HELP}");
+            if args.is_empty() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Command::Version => {
+            println!("driftls {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Command::Lsp => {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("driftls: cannot start the async runtime: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            runtime.block_on(driftls::lsp::run_stdio());
+            // Do not wait for detached tasks (the publisher) once the client is gone.
+            runtime.shutdown_background();
+            ExitCode::SUCCESS
+        }
+        Command::Check {
+            paths,
+            format,
+            offline: _,
+            quiet,
+        } => {
+            let report = cli::check::run(&paths);
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(cli::output::render(&report, format).as_bytes());
+            let _ = stdout.flush();
+            for e in &report.errors {
+                eprintln!("driftls: {e}");
+            }
+            if !quiet {
+                for n in &report.notes {
+                    eprintln!("driftls: {n}");
+                }
+                let warnings = report
+                    .findings
+                    .iter()
+                    .filter(|f| f.severity >= driftls::analysis::Severity::Warning)
+                    .count();
+                eprintln!(
+                    "driftls: {} file(s) checked, {} finding(s), {} at warning or above",
+                    report.files_checked,
+                    report.findings.len(),
+                    warnings
+                );
+            }
+            ExitCode::from(report.exit_code() as u8)
+        }
+    }
+}

@@ -34,7 +34,10 @@ impl FileKind {
 pub fn is_dockerfile_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     for base in ["dockerfile", "containerfile"] {
-        if lower == base || lower.ends_with(&format!(".{base}")) || lower.starts_with(&format!("{base}.")) {
+        if lower == base
+            || lower.ends_with(&format!(".{base}"))
+            || lower.starts_with(&format!("{base}."))
+        {
             return true;
         }
     }
@@ -47,13 +50,31 @@ mod tests {
 
     #[test]
     fn names() {
-        for yes in ["Dockerfile", "Containerfile", "api.Dockerfile", "web.dockerfile", "Dockerfile.prod", "dockerfile"] {
+        for yes in [
+            "Dockerfile",
+            "Containerfile",
+            "api.Dockerfile",
+            "web.dockerfile",
+            "Dockerfile.prod",
+            "dockerfile",
+        ] {
             assert!(is_dockerfile_name(yes), "{yes}");
         }
-        for no in ["Dockerfiles", "compose.yaml", "mydockerfile", "Dockerfile-old"] {
+        for no in [
+            "Dockerfiles",
+            "compose.yaml",
+            "mydockerfile",
+            "Dockerfile-old",
+        ] {
             assert!(!is_dockerfile_name(no), "{no}");
         }
-        assert_eq!(FileKind::detect(Path::new("/x/build.txt"), Some("dockerfile")), FileKind::Dockerfile);
-        assert_eq!(FileKind::detect(Path::new("/x/.driftls.toml"), Some("toml")), FileKind::Settings);
+        assert_eq!(
+            FileKind::detect(Path::new("/x/build.txt"), Some("dockerfile")),
+            FileKind::Dockerfile
+        );
+        assert_eq!(
+            FileKind::detect(Path::new("/x/.driftls.toml"), Some("toml")),
+            FileKind::Settings
+        );
     }
 }

@@ -36,8 +36,9 @@ pub struct Redirect {
 }
 
 const SHELLS: [&str; 7] = ["sh", "bash", "ash", "dash", "zsh", "ksh", "busybox"];
-const PREFIX_WORDS: [&str; 12] =
-    ["if", "then", "else", "elif", "do", "while", "until", "!", "time", "exec", "command", "nohup"];
+const PREFIX_WORDS: [&str; 12] = [
+    "if", "then", "else", "elif", "do", "while", "until", "!", "time", "exec", "command", "nohup",
+];
 
 impl Command {
     /// Index of the word that names the program: after `VAR=value` assignments, reserved
@@ -54,7 +55,10 @@ impl Command {
                     let v = &self.words[i].value;
                     if v.starts_with('-') {
                         // sudo -u user: the flag takes a value
-                        let takes_value = matches!(v.as_str(), "-u" | "-g" | "-C" | "-h" | "-p" | "-U" | "-r" | "-t");
+                        let takes_value = matches!(
+                            v.as_str(),
+                            "-u" | "-g" | "-C" | "-h" | "-p" | "-U" | "-r" | "-t"
+                        );
                         i += if takes_value { 2 } else { 1 };
                     } else if is_assignment(v) {
                         i += 1;
@@ -84,8 +88,16 @@ impl Command {
 
     /// From the first word to the last word or redirection.
     pub fn range(&self) -> Option<TextRange> {
-        let first = self.words.first().map(|w| w.range).or_else(|| self.redirects.first().map(|r| r.target.range))?;
-        let last = self.words.iter().map(|w| w.range).chain(self.redirects.iter().map(|r| r.target.range));
+        let first = self
+            .words
+            .first()
+            .map(|w| w.range)
+            .or_else(|| self.redirects.first().map(|r| r.target.range))?;
+        let last = self
+            .words
+            .iter()
+            .map(|w| w.range)
+            .chain(self.redirects.iter().map(|r| r.target.range));
         Some(last.fold(first, TextRange::cover))
     }
 }
@@ -148,8 +160,12 @@ pub fn basename(program: &str) -> &str {
 
 pub fn is_assignment(word: &str) -> bool {
     match word.find('=') {
-        Some(eq) if eq > 0 => word[..eq].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            && !word.as_bytes()[0].is_ascii_digit(),
+        Some(eq) if eq > 0 => {
+            word[..eq]
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                && !word.as_bytes()[0].is_ascii_digit()
+        }
         _ => false,
     }
 }
@@ -215,7 +231,9 @@ fn nested_script(command: &Command, text: &str, depth: u8) -> Option<Box<Script>
     let script_word = args.get(c_flag + 1)?;
     let raw = &text[script_word.range.as_range()];
     let (inner, offset) = match raw.as_bytes().first() {
-        Some(b'\'') | Some(b'"') if raw.len() >= 2 => (&raw[1..raw.len() - 1], script_word.range.start as usize + 1),
+        Some(b'\'') | Some(b'"') if raw.len() >= 2 => {
+            (&raw[1..raw.len() - 1], script_word.range.start as usize + 1)
+        }
         _ => (raw, script_word.range.start as usize),
     };
     let mut nested = parse_depth(inner, depth + 1);
@@ -246,12 +264,20 @@ fn lex(text: &str) -> Vec<Token> {
             }
             b'&' => {
                 if bytes.get(i + 1) == Some(&b'>') {
-                    let len = if bytes.get(i + 2) == Some(&b'>') { 3 } else { 2 };
+                    let len = if bytes.get(i + 2) == Some(&b'>') {
+                        3
+                    } else {
+                        2
+                    };
                     tokens.push(Token::Redirect(text[i..i + len].to_string()));
                     i += len;
                 } else {
                     tokens.push(Token::Separator);
-                    i += if bytes.get(i + 1) == Some(&b'&') { 2 } else { 1 };
+                    i += if bytes.get(i + 1) == Some(&b'&') {
+                        2
+                    } else {
+                        1
+                    };
                 }
             }
             b'|' => {
@@ -260,8 +286,21 @@ fn lex(text: &str) -> Vec<Token> {
                     i += 2;
                 } else {
                     tokens.push(Token::Pipe);
-                    i += if bytes.get(i + 1) == Some(&b'&') { 2 } else { 1 };
+                    i += if bytes.get(i + 1) == Some(&b'&') {
+                        2
+                    } else {
+                        1
+                    };
                 }
+            }
+            b'>' | b'<' if bytes.get(i + 1) == Some(&b'(') => {
+                // Process substitution `<(…)` is one word.
+                let end = matching_paren(text, i + 1);
+                tokens.push(Token::Word(Word::new(
+                    TextRange::new(i, end),
+                    &text[i..end],
+                )));
+                i = end;
             }
             b'>' | b'<' => {
                 let mut len = 1;
@@ -323,7 +362,10 @@ fn lex_word(text: &str, start: usize) -> (Word, usize) {
             b'"' => {
                 i += 1;
                 while i < bytes.len() && bytes[i] != b'"' {
-                    if bytes[i] == b'\\' && i + 1 < bytes.len() && matches!(bytes[i + 1], b'"' | b'\\' | b'$' | b'`') {
+                    if bytes[i] == b'\\'
+                        && i + 1 < bytes.len()
+                        && matches!(bytes[i + 1], b'"' | b'\\' | b'$' | b'`')
+                    {
                         value.push(bytes[i + 1] as char);
                         i += 2;
                     } else if bytes[i] == b'$' && bytes.get(i + 1) == Some(&b'(') {
@@ -348,7 +390,9 @@ fn lex_word(text: &str, start: usize) -> (Word, usize) {
                 i = end;
             }
             b'`' => {
-                let end = text[i + 1..].find('`').map_or(text.len(), |e| i + 1 + e + 1);
+                let end = text[i + 1..]
+                    .find('`')
+                    .map_or(text.len(), |e| i + 1 + e + 1);
                 value.push_str(&text[i..end]);
                 i = end;
             }

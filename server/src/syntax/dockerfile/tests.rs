@@ -3,9 +3,20 @@ use proptest::prelude::*;
 
 fn assert_same(incremental: &Dockerfile, text: &str) {
     let fresh = Dockerfile::parse(text);
-    assert_eq!(incremental.directives, fresh.directives, "directives differ for {text:?}");
-    let a: Vec<_> = incremental.instructions.iter().map(|l| (l.start, &*l.instruction)).collect();
-    let b: Vec<_> = fresh.instructions.iter().map(|l| (l.start, &*l.instruction)).collect();
+    assert_eq!(
+        incremental.directives, fresh.directives,
+        "directives differ for {text:?}"
+    );
+    let a: Vec<_> = incremental
+        .instructions
+        .iter()
+        .map(|l| (l.start, &*l.instruction))
+        .collect();
+    let b: Vec<_> = fresh
+        .instructions
+        .iter()
+        .map(|l| (l.start, &*l.instruction))
+        .collect();
     assert_eq!(a, b, "instructions differ for {text:?}");
 }
 
@@ -16,10 +27,16 @@ fn single_edit_reparses_only_what_it_touches() {
     let mut text = String::from(SAMPLE);
     let mut tree = Dockerfile::parse(&text);
     let at = text.find("/etc/motd").unwrap();
-    text.insert_str(at, "x");
+    text.insert(at, 'x');
     let stats = tree.edit(TextRange::empty(at), 1, &text);
     assert_same(&tree, &text);
-    assert_eq!(stats, ReparseStats { reparsed: 1, reused: 9 });
+    assert_eq!(
+        stats,
+        ReparseStats {
+            reparsed: 1,
+            reused: 9
+        }
+    );
 }
 
 #[test]
@@ -46,8 +63,30 @@ enum Edit {
 
 fn snippet() -> impl Strategy<Value = String> {
     prop::sample::select(vec![
-        "x", " ", "\n", "\r\n", "\\", "\\\n", "#", "# c\n", "é", "😀", "<<EOF", "\nEOF\n", "EOF", "FROM ", "RUN ",
-        "COPY ", "\t", "'", "\"", "ARG X=1\n", "--mount=type=cache,target=/r ", "AS b", "# escape=`\n", "`\n",
+        "x",
+        " ",
+        "\n",
+        "\r\n",
+        "\\",
+        "\\\n",
+        "#",
+        "# c\n",
+        "é",
+        "😀",
+        "<<EOF",
+        "\nEOF\n",
+        "EOF",
+        "FROM ",
+        "RUN ",
+        "COPY ",
+        "\t",
+        "'",
+        "\"",
+        "ARG X=1\n",
+        "--mount=type=cache,target=/r ",
+        "AS b",
+        "# escape=`\n",
+        "`\n",
     ])
     .prop_map(str::to_string)
 }
@@ -100,4 +139,3 @@ proptest! {
         }
     }
 }
-

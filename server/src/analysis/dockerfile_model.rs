@@ -1,0 +1,287 @@
+//! The meaning of a parsed Dockerfile that the rules share: global `ARG`s, stages and their
+//! bases, and every image reference (`FROM`, `COPY --from`, `RUN --mount=from=`) with its value
+//! after `ARG` expansion and where that value came from.
+
+use crate::syntax::TextRange;
+use crate::syntax::dockerfile::{Dockerfile, Kind, Located};
+use crate::syntax::image_ref::ImageRef;
+use crate::syntax::variables::{self, Expansion};
+
+/// Platform `ARG`s BuildKit defines in the global scope; their values depend on the build.
+pub const AUTOMATIC_ARGS: [&str; 8] = [
+    "BUILDPLATFORM",
+    "BUILDOS",
+    "BUILDARCH",
+    "BUILDVARIANT",
+    "TARGETPLATFORM",
+    "TARGETOS",
+    "TARGETARCH",
+    "TARGETVARIANT",
+];
+
+/// An `ARG` before the first `FROM`.
+#[derive(Debug, Clone)]
+pub struct GlobalArg {
+    pub name: String,
+    pub default: Option<String>,
+    /// The declaration (`NAME` or `NAME=default`), absolute.
+    pub decl_range: TextRange,
+    /// The default value, absolute.
+    pub default_range: Option<TextRange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Base {
+    Scratch,
+    /// An earlier stage, by index.
+    Stage(usize),
+    Image,
+    /// The image text depends on build arguments that have no value here.
+    Unresolved,
+}
+
+#[derive(Debug, Clone)]
+pub struct Stage {
+    /// Index of the `FROM` in `Dockerfile::instructions`.
+    pub from: usize,
+    /// Lower-cased `AS` name.
+    pub name: Option<String>,
+    pub base: Base,
+    /// Instructions of the stage after its `FROM` (indices).
+    pub body: std::ops::Range<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageUseKind {
+    From,
+    CopyFrom,
+    MountFrom,
+}
+
+/// A reference to a registry image somewhere in the file.
+#[derive(Debug, Clone)]
+pub struct ImageUse {
+    pub kind: ImageUseKind,
+    /// Index of the instruction that holds it.
+    pub instruction: usize,
+    /// The text as written, absolute.
+    pub written: TextRange,
+    pub expansion: Expansion,
+    pub image: ImageRef,
+}
+
+impl ImageUse {
+    /// The source range that produced `value_range` of the expanded value, absolute.
+    pub fn source_range(&self, value_range: TextRange) -> TextRange {
+        self.expansion
+            .source_range(value_range)
+            .map_or(self.written, |r| r.shift(self.written.start as usize))
+    }
+}
+
+/// A `FROM` whose image needs build arguments that have no value.
+#[derive(Debug, Clone)]
+pub struct UnresolvedFrom {
+    pub instruction: usize,
+    /// Each offending reference: its range (absolute), name, and whether an `ARG` declares it.
+    pub refs: Vec<(TextRange, String, bool)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Model {
+    pub global_args: Vec<GlobalArg>,
+    pub stages: Vec<Stage>,
+    pub images: Vec<ImageUse>,
+    pub unresolved: Vec<UnresolvedFrom>,
+}
+
+impl Model {
+    pub fn build(file: &Dockerfile) -> Model {
+        let escape = file.directives.escape;
+        let mut model = Model::default();
+        let instructions = &file.instructions;
+        // Global ARGs: before the first FROM.
+        for located in instructions
+            .iter()
+            .take_while(|l| !matches!(l.instruction.kind, Kind::From(_)))
+        {
+            if let Kind::Arg(decls) = &located.instruction.kind {
+                for d in decls {
+                    let decl_range = d
+                        .default
+                        .as_ref()
+                        .map_or(d.name.range, |v| d.name.range.cover(v.range));
+                    model.global_args.push(GlobalArg {
+                        name: d.name.value.clone(),
+                        default: d.default.as_ref().map(|v| v.value.clone()),
+                        decl_range: located.abs(decl_range),
+                        default_range: d.default.as_ref().map(|v| located.abs(v.range)),
+                    });
+                }
+            }
+        }
+        let froms: Vec<usize> = instructions
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| matches!(l.instruction.kind, Kind::From(_)))
+            .map(|(i, _)| i)
+            .collect();
+        for (n, &at) in froms.iter().enumerate() {
+            let Kind::From(from) = &instructions[at].instruction.kind else {
+                continue;
+            };
+            let located = &instructions[at];
+            let body = at + 1..froms.get(n + 1).copied().unwrap_or(instructions.len());
+            let name = from
+                .stage_name
+                .as_ref()
+                .map(|w| w.value.to_ascii_lowercase());
+            let expansion =
+                variables::expand(&from.image.value, escape, &|v| model.lookup_global(v));
+            let base = if !expansion.undeclared.is_empty() || !expansion.valueless.is_empty() {
+                let uses_automatic = expansion
+                    .undeclared
+                    .iter()
+                    .any(|r| AUTOMATIC_ARGS.contains(&r.name.as_str()));
+                if !uses_automatic {
+                    let declared = |name: &str| model.global_args.iter().any(|a| a.name == name);
+                    let refs = expansion
+                        .undeclared
+                        .iter()
+                        .chain(&expansion.valueless)
+                        .map(|r| {
+                            (
+                                located.abs(r.range.shift(from.image.range.start as usize)),
+                                r.name.clone(),
+                                declared(&r.name),
+                            )
+                        })
+                        .collect();
+                    model.unresolved.push(UnresolvedFrom {
+                        instruction: at,
+                        refs,
+                    });
+                }
+                Base::Unresolved
+            } else if expansion.value.eq_ignore_ascii_case("scratch") {
+                Base::Scratch
+            } else if let Some(stage) = model.stage_named(&expansion.value) {
+                Base::Stage(stage)
+            } else {
+                model.push_image(
+                    ImageUseKind::From,
+                    at,
+                    located.abs(from.image.range),
+                    expansion,
+                );
+                Base::Image
+            };
+            model.stages.push(Stage {
+                from: at,
+                name,
+                base,
+                body,
+            });
+        }
+        // COPY --from=… and RUN --mount=…,from=… name earlier stages or images.
+        for (i, located) in instructions.iter().enumerate() {
+            for (range, text) in image_flags(located) {
+                let expansion = variables::expand(&text, escape, &|v| model.lookup_global(v));
+                if !expansion.undeclared.is_empty() || !expansion.valueless.is_empty() {
+                    continue;
+                }
+                let value = &expansion.value;
+                let earlier_stage = model
+                    .stage_named(value)
+                    .is_some_and(|s| model.stages[s].from < i)
+                    || value.parse::<usize>().is_ok();
+                if earlier_stage || value.eq_ignore_ascii_case("scratch") {
+                    continue;
+                }
+                let kind = if located.instruction.flag("from").is_some() {
+                    ImageUseKind::CopyFrom
+                } else {
+                    ImageUseKind::MountFrom
+                };
+                model.push_image(kind, i, range, expansion);
+            }
+        }
+        model
+    }
+
+    fn lookup_global(&self, name: &str) -> Option<Option<String>> {
+        self.global_args
+            .iter()
+            .rev()
+            .find(|a| a.name == name)
+            .map(|a| a.default.clone())
+    }
+
+    fn stage_named(&self, name: &str) -> Option<usize> {
+        self.stages.iter().position(|s| {
+            s.name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        })
+    }
+
+    fn push_image(
+        &mut self,
+        kind: ImageUseKind,
+        instruction: usize,
+        written: TextRange,
+        expansion: Expansion,
+    ) {
+        if let Ok(image) = ImageRef::parse(&expansion.value) {
+            self.images.push(ImageUse {
+                kind,
+                instruction,
+                written,
+                expansion,
+                image,
+            });
+        }
+    }
+
+    pub fn global_arg(&self, name: &str) -> Option<&GlobalArg> {
+        self.global_args.iter().rev().find(|a| a.name == name)
+    }
+
+    /// The stage an instruction belongs to.
+    pub fn stage_of(&self, instruction: usize) -> Option<usize> {
+        self.stages
+            .iter()
+            .position(|s| s.from == instruction || s.body.contains(&instruction))
+    }
+}
+
+/// `COPY --from=x` and every `from=x` of `RUN --mount=…`: the value's absolute range and text.
+fn image_flags(located: &Located) -> Vec<(TextRange, String)> {
+    let mut out = Vec::new();
+    let instruction = &located.instruction;
+    if matches!(instruction.kind, Kind::Copy(_))
+        && let Some(value) = instruction.flag("from").and_then(|f| f.value.as_ref())
+    {
+        out.push((located.abs(value.range), value.value.clone()));
+    }
+    if matches!(instruction.kind, Kind::Run(_)) {
+        for flag in instruction.flags().iter().filter(|f| f.name == "mount") {
+            let Some(value) = &flag.value else { continue };
+            let mut offset = 0;
+            for part in value.value.split(',') {
+                if let Some(from) = part.strip_prefix("from=") {
+                    let start = value.range.start as usize + offset + 5;
+                    let exact = value.value.len() == value.range.len();
+                    let range = if exact {
+                        TextRange::new(start, start + from.len())
+                    } else {
+                        value.range
+                    };
+                    out.push((located.abs(range), from.to_string()));
+                }
+                offset += part.len() + 1;
+            }
+        }
+    }
+    out
+}

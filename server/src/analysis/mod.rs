@@ -1,0 +1,19 @@
+//! Pure functions of (documents, image facts, settings) → diagnostics. No IO, no protocol types.
+
+pub mod catalogue;
+pub mod diagnostic;
+pub mod diagnostics;
+pub mod dockerfile_model;
+pub mod image_facts;
+pub mod rules;
+pub mod settings;
+pub mod suppression;
+pub mod tags;
+
+pub use catalogue::Rule;
+pub use diagnostic::{Diagnostic, Related, Severity};
+pub use image_facts::ImageFacts;
+pub use settings::RuleSettings;
+
+#[cfg(test)]
+mod tests;

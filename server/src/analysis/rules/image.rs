@@ -1,0 +1,139 @@
+//! Image drift: `image-untagged`, `image-latest`, `image-floating-tag`, `image-unpinned` and
+//! `from-arg-unresolved`. When the image comes from an `ARG` default, the finding is reported
+//! on the `ARG` line, where the fix goes.
+
+use crate::analysis::catalogue::Rule;
+use crate::analysis::diagnostic::Diagnostic;
+use crate::analysis::dockerfile_model::{ImageUse, ImageUseKind, Model};
+use crate::analysis::tags::{TagKind, classify_tag};
+use crate::syntax::TextRange;
+
+pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
+    for image_use in &model.images {
+        check_image(model, image_use, out);
+    }
+    for unresolved in &model.unresolved {
+        for (range, name, declared) in &unresolved.refs {
+            let message = if *declared {
+                format!(
+                    "The base image depends on `${name}`, and `ARG {name}` has no default, so whoever runs the build chooses the image. \
+                     Give `ARG {name}` a default (ideally a digest-pinned reference) before the first FROM."
+                )
+            } else {
+                format!(
+                    "`${name}` is not declared by an ARG before the first FROM, so the image is whatever the build passes (or empty). \
+                     Declare `ARG {name}=<image>` before the first FROM."
+                )
+            };
+            out.push(Diagnostic::new(Rule::FromArgUnresolved, *range, message));
+        }
+    }
+}
+
+fn check_image(model: &Model, image_use: &ImageUse, out: &mut Vec<Diagnostic>) {
+    let image = &image_use.image;
+    if image.digest.is_some() {
+        return;
+    }
+    let value = &image_use.expansion.value;
+    let name = &value[..image.tag.map_or(value.len(), |t| t.start as usize - 1)];
+    let whole = TextRange::new(0, value.len());
+    let site = |value_range: TextRange| Site::of(model, image_use, value_range);
+    match image.tag {
+        None => {
+            let at = site(whole);
+            out.push(Diagnostic::new(
+                Rule::ImageUntagged,
+                at.range,
+                format!(
+                    "{} has no tag, so it means `latest` and the next build can pull a different image. \
+                     Add a release tag (`{name}:<version>`) and pin its digest.",
+                    at.subject(value)
+                ),
+            ));
+        }
+        Some(tag_range) => {
+            let tag = &value[tag_range.as_range()];
+            match classify_tag(image, tag) {
+                TagKind::Channel => {
+                    let at = site(tag_range);
+                    out.push(Diagnostic::new(
+                        Rule::ImageLatest,
+                        at.range,
+                        format!(
+                            "{} uses the channel tag `{tag}`, which points at a new image every release (and compose does not re-pull one it has). \
+                             Use a release tag and pin its digest.",
+                            at.subject(value)
+                        ),
+                    ));
+                }
+                TagKind::Series => {
+                    let at = site(tag_range);
+                    out.push(Diagnostic::new(
+                        Rule::ImageFloatingTag,
+                        at.range,
+                        format!(
+                            "{} names a series, not a release: `{tag}` moves to each new release in it (as `python:2.7` moved to 2.7.17 overnight). \
+                             Use a full version tag and pin its digest.",
+                            at.subject(value)
+                        ),
+                    ));
+                }
+                TagKind::Release => {}
+            }
+        }
+    }
+    let at = site(whole);
+    let what = match image_use.kind {
+        ImageUseKind::From => "the base image",
+        ImageUseKind::CopyFrom => "the image COPY reads from",
+        ImageUseKind::MountFrom => "the mounted image",
+    };
+    out.push(Diagnostic::new(
+        Rule::ImageUnpinned,
+        at.range,
+        format!(
+            "{} is not pinned by digest, so a re-push of the tag silently changes {what}. \
+             Pin it as `{value}@sha256:<digest>`.",
+            at.subject(value)
+        ),
+    ));
+}
+
+/// Where a finding about part of an image value is reported.
+struct Site<'a> {
+    range: TextRange,
+    /// The `ARG` whose default supplied that part, if any.
+    arg: Option<&'a str>,
+}
+
+impl<'a> Site<'a> {
+    fn of(model: &'a Model, image_use: &ImageUse, value_range: TextRange) -> Site<'a> {
+        let last = (value_range.end as usize)
+            .saturating_sub(1)
+            .max(value_range.start as usize);
+        let decisive = image_use
+            .expansion
+            .origin_at(value_range.start as usize)
+            .or_else(|| image_use.expansion.origin_at(last));
+        if let Some(arg) = decisive.and_then(|name| model.global_arg(name))
+            && let Some(default_range) = arg.default_range
+        {
+            return Site {
+                range: default_range,
+                arg: Some(&arg.name),
+            };
+        }
+        Site {
+            range: image_use.source_range(value_range),
+            arg: None,
+        }
+    }
+
+    fn subject(&self, value: &str) -> String {
+        match self.arg {
+            Some(arg) => format!("`{value}` (from the default of ARG {arg})"),
+            None => format!("`{value}`"),
+        }
+    }
+}

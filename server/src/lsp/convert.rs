@@ -1,0 +1,69 @@
+//! Analysis types → protocol types. Positions go through `crate::text` with the negotiated
+//! encoding.
+
+use ropey::Rope;
+use tower_lsp_server::ls_types as lsp;
+
+use crate::analysis::{Diagnostic, Severity};
+use crate::syntax::TextRange;
+use crate::text::{self, Encoding, LineCol};
+
+pub fn range(rope: &Rope, range: TextRange, encoding: Encoding) -> lsp::Range {
+    let start = text::line_col(rope, range.start as usize, encoding);
+    let end = text::line_col(rope, range.end as usize, encoding);
+    lsp::Range {
+        start: position(start),
+        end: position(end),
+    }
+}
+
+pub fn position(at: LineCol) -> lsp::Position {
+    lsp::Position {
+        line: at.line,
+        character: at.col,
+    }
+}
+
+pub fn line_col(p: lsp::Position) -> LineCol {
+    LineCol {
+        line: p.line,
+        col: p.character,
+    }
+}
+
+pub fn severity(s: Severity) -> lsp::DiagnosticSeverity {
+    match s {
+        Severity::Hint => lsp::DiagnosticSeverity::HINT,
+        Severity::Information => lsp::DiagnosticSeverity::INFORMATION,
+        Severity::Warning => lsp::DiagnosticSeverity::WARNING,
+        Severity::Error => lsp::DiagnosticSeverity::ERROR,
+    }
+}
+
+pub fn diagnostic(
+    uri: &lsp::Uri,
+    rope: &Rope,
+    d: &Diagnostic,
+    encoding: Encoding,
+) -> lsp::Diagnostic {
+    let related: Vec<lsp::DiagnosticRelatedInformation> = d
+        .related
+        .iter()
+        .map(|r| lsp::DiagnosticRelatedInformation {
+            location: lsp::Location {
+                uri: uri.clone(),
+                range: range(rope, r.range, encoding),
+            },
+            message: r.message.clone(),
+        })
+        .collect();
+    lsp::Diagnostic {
+        range: range(rope, d.range, encoding),
+        severity: Some(severity(d.severity)),
+        code: Some(lsp::NumberOrString::String(d.rule.code().to_string())),
+        source: Some("driftls".to_string()),
+        message: d.message.clone(),
+        related_information: (!related.is_empty()).then_some(related),
+        ..Default::default()
+    }
+}

@@ -1,0 +1,148 @@
+//! An open document: its text (a rope for positions, a string for the parsers), its version,
+//! and its syntax tree, updated incrementally on every change.
+
+use ropey::Rope;
+
+use crate::syntax::TextRange;
+use crate::syntax::dockerfile::Dockerfile;
+use crate::syntax::file_kind::FileKind;
+use crate::text::{self, Encoding, LineCol};
+
+pub struct Document {
+    pub uri: tower_lsp_server::ls_types::Uri,
+    pub version: i32,
+    pub kind: FileKind,
+    pub rope: Rope,
+    pub text: String,
+    /// The tree of a Dockerfile; other kinds have none (yet).
+    pub dockerfile: Option<Dockerfile>,
+}
+
+/// A change as the protocol sends it: a range (or none for the whole text) and new text.
+pub struct Change<'a> {
+    pub range: Option<(LineCol, LineCol)>,
+    pub text: &'a str,
+}
+
+/// Why a change was not applied. The document is unchanged when this is returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeError {
+    /// The start is after the end.
+    Inverted { start: LineCol, end: LineCol },
+}
+
+impl std::fmt::Display for ChangeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChangeError::Inverted { start, end } => write!(
+                f,
+                "change range starts at {}:{} after its end {}:{}",
+                start.line, start.col, end.line, end.col
+            ),
+        }
+    }
+}
+
+impl Document {
+    pub fn new(
+        uri: tower_lsp_server::ls_types::Uri,
+        kind: FileKind,
+        text: String,
+        version: i32,
+    ) -> Document {
+        let dockerfile = (kind == FileKind::Dockerfile).then(|| Dockerfile::parse(&text));
+        Document {
+            uri,
+            version,
+            kind,
+            rope: Rope::from_str(&text),
+            text,
+            dockerfile,
+        }
+    }
+
+    /// Applies one change; returns whether a position had to be clamped (for the log).
+    pub fn apply(&mut self, change: &Change<'_>, encoding: Encoding) -> Result<bool, ChangeError> {
+        let Some((start, end)) = change.range else {
+            *self = Document::new(
+                self.uri.clone(),
+                self.kind,
+                change.text.to_string(),
+                self.version,
+            );
+            return Ok(false);
+        };
+        let s = text::offset(&self.rope, start, encoding);
+        let e = text::offset(&self.rope, end, encoding);
+        if s.offset > e.offset {
+            return Err(ChangeError::Inverted { start, end });
+        }
+        let (start_char, end_char) = (
+            self.rope.byte_to_char(s.offset),
+            self.rope.byte_to_char(e.offset),
+        );
+        self.rope.remove(start_char..end_char);
+        self.rope.insert(start_char, change.text);
+        self.text.replace_range(s.offset..e.offset, change.text);
+        if let Some(tree) = &mut self.dockerfile {
+            tree.edit(
+                TextRange::new(s.offset, e.offset),
+                change.text.len(),
+                &self.text,
+            );
+        }
+        Ok(s.clamped || e.clamped)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn doc(text: &str) -> Document {
+        Document::new(
+            "file:///Dockerfile".parse().unwrap(),
+            FileKind::Dockerfile,
+            text.into(),
+            1,
+        )
+    }
+
+    fn at(line: u32, col: u32) -> LineCol {
+        LineCol { line, col }
+    }
+
+    #[test]
+    fn inverted_range_is_rejected_and_nothing_changes() {
+        let mut doc = doc("FROM a\n");
+        let err = doc.apply(
+            &Change {
+                range: Some((at(0, 4), at(0, 2))),
+                text: "x",
+            },
+            Encoding::Utf16,
+        );
+        assert!(err.is_err());
+        assert_eq!(doc.text, "FROM a\n");
+    }
+
+    proptest! {
+        /// Random edits addressed in UTF-16 positions, as a client computes them, keep the rope,
+        /// the string and the tree in step with a fresh parse.
+        #[test]
+        fn random_utf16_edits_stay_consistent(edits in prop::collection::vec((0u32..8, 0u32..30, 0u32..8, 0u32..30, "[a-zé😀 \\\\\n\r]{0,4}"), 1..30)) {
+            let mut doc = doc("FROM a\r\nRUN é😀 \\\n  x\nCOPY <<EOF /x\n😀\nEOF\n");
+            for (l1, c1, l2, c2, text) in edits {
+                let (a, b) = if (l1, c1) <= (l2, c2) { (at(l1, c1), at(l2, c2)) } else { (at(l2, c2), at(l1, c1)) };
+                let _ = doc.apply(&Change { range: Some((a, b)), text: &text }, Encoding::Utf16);
+                prop_assert_eq!(doc.rope.to_string(), doc.text.clone());
+                let fresh = Dockerfile::parse(&doc.text);
+                let tree = doc.dockerfile.as_ref().unwrap();
+                let got: Vec<_> = tree.instructions.iter().map(|l| (l.start, l.instruction.clone())).collect();
+                let want: Vec<_> = fresh.instructions.iter().map(|l| (l.start, l.instruction.clone())).collect();
+                prop_assert_eq!(got, want);
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! The publisher: one task that analyses dirty documents and publishes their diagnostics with
+//! the version they were computed for. A burst of edits marks a document dirty once, so only
+//! the newest text is analysed; a result for a version that has since changed is dropped.
+
+use std::sync::Arc;
+
+use tower_lsp_server::ls_types::{self as lsp, Uri};
+
+use crate::analysis::settings::ConfigProblem;
+use crate::lsp::convert;
+use crate::lsp::server::Shared;
+use crate::lsp::state::{Analysis, MAX_ANALYZED_BYTES, State};
+
+pub async fn run(shared: Arc<Shared>) {
+    loop {
+        shared.wake.notified().await;
+        publish_settings_problems(&shared).await;
+        loop {
+            let next = shared.state().next_snapshot();
+            let Some(snapshot) = next else { break };
+            let analysis = snapshot.analyze();
+            let encoding = shared.state().encoding;
+            let diagnostics = match analysis {
+                Analysis::Diagnostics(found) => found
+                    .iter()
+                    .map(|d| convert::diagnostic(&snapshot.uri, &snapshot.rope, d, encoding))
+                    .collect(),
+                Analysis::TooLarge => vec![lsp::Diagnostic {
+                    range: lsp::Range::default(),
+                    severity: Some(lsp::DiagnosticSeverity::INFORMATION),
+                    source: Some("driftls".into()),
+                    message: format!(
+                        "driftls stopped analysing this file: it is larger than {} MiB.",
+                        MAX_ANALYZED_BYTES / (1024 * 1024)
+                    ),
+                    ..Default::default()
+                }],
+            };
+            let _guard = shared.publish_lock.lock().await;
+            let current = shared
+                .state()
+                .documents
+                .get(&State::key(&snapshot.uri))
+                .map(|d| d.version);
+            if current == Some(snapshot.version) {
+                shared
+                    .client
+                    .publish_diagnostics(snapshot.uri, diagnostics, Some(snapshot.version))
+                    .await;
+            }
+        }
+    }
+}
+
+/// Diagnostics of `.driftls.toml` (code `config-invalid`), published even when it is not open.
+async fn publish_settings_problems(shared: &Shared) {
+    let (uri, diagnostics, version) = {
+        let mut state = shared.state();
+        if !state.settings_dirty {
+            return;
+        }
+        state.settings_dirty = false;
+        let Some(uri) = state.project.uri.clone() else {
+            return;
+        };
+        let encoding = state.encoding;
+        let rope = &state.project.rope;
+        let diagnostics: Vec<lsp::Diagnostic> = state
+            .project
+            .problems
+            .iter()
+            .map(|p| config_diagnostic(rope, p, encoding))
+            .collect();
+        let version = state.documents.get(&State::key(&uri)).map(|d| d.version);
+        (uri, diagnostics, version)
+    };
+    let _guard = shared.publish_lock.lock().await;
+    publish_raw(shared, uri, diagnostics, version).await;
+}
+
+async fn publish_raw(
+    shared: &Shared,
+    uri: Uri,
+    diagnostics: Vec<lsp::Diagnostic>,
+    version: Option<i32>,
+) {
+    shared
+        .client
+        .publish_diagnostics(uri, diagnostics, version)
+        .await;
+}
+
+fn config_diagnostic(
+    rope: &ropey::Rope,
+    p: &ConfigProblem,
+    encoding: crate::text::Encoding,
+) -> lsp::Diagnostic {
+    lsp::Diagnostic {
+        range: convert::range(rope, p.range, encoding),
+        severity: Some(lsp::DiagnosticSeverity::ERROR),
+        code: Some(lsp::NumberOrString::String("config-invalid".into())),
+        source: Some("driftls".into()),
+        message: p.message.clone(),
+        ..Default::default()
+    }
+}

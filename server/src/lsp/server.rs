@@ -1,0 +1,354 @@
+//! The protocol handlers. Each is short: it updates the state under the lock (no `.await`
+//! while holding it) and wakes the publisher; nothing here waits on the network.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::Value;
+use tokio::sync::Notify;
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer};
+
+use crate::lsp::config;
+use crate::lsp::convert;
+use crate::lsp::document::{Change, Document};
+use crate::lsp::publish;
+use crate::lsp::state::State;
+use crate::syntax::file_kind::{FileKind, SETTINGS_FILE};
+use crate::text::Encoding;
+
+/// Shared between the handlers and the publisher task.
+pub struct Shared {
+    pub client: Client,
+    pub state: Mutex<State>,
+    /// Wakes the publisher when documents become dirty.
+    pub wake: Notify,
+    /// Serialises publishing, so a close is never overtaken by a late publish.
+    pub publish_lock: tokio::sync::Mutex<()>,
+    pub client_caps: Mutex<ClientCapabilities>,
+}
+
+impl Shared {
+    /// The state; a handler that panicked while holding the lock does not poison the server.
+    pub fn state(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn caps(&self) -> ClientCapabilities {
+        self.client_caps
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+pub struct Server {
+    shared: Arc<Shared>,
+}
+
+impl Server {
+    pub fn new(client: Client) -> Server {
+        let shared = Arc::new(Shared {
+            client,
+            state: Mutex::new(State::default()),
+            wake: Notify::new(),
+            publish_lock: tokio::sync::Mutex::new(()),
+            client_caps: Mutex::new(ClientCapabilities::default()),
+        });
+        tokio::spawn(publish::run(shared.clone()));
+        Server { shared }
+    }
+
+    async fn log_all(&self, warnings: Vec<String>) {
+        for message in warnings {
+            self.shared
+                .client
+                .log_message(MessageType::WARNING, message)
+                .await;
+        }
+    }
+
+    /// Pulls the `driftls` section from the client and applies it.
+    async fn pull_configuration(shared: Arc<Shared>) {
+        let supported = shared
+            .caps()
+            .workspace
+            .and_then(|w| w.configuration)
+            .unwrap_or(false);
+        if !supported {
+            return;
+        }
+        let item = ConfigurationItem {
+            scope_uri: None,
+            section: Some("driftls".to_string()),
+        };
+        match shared.client.configuration(vec![item]).await {
+            Ok(values) => {
+                let section = values.into_iter().next().unwrap_or(Value::Null);
+                Server::apply_configuration(&shared, &section).await;
+            }
+            Err(e) => {
+                shared
+                    .client
+                    .log_message(
+                        MessageType::WARNING,
+                        format!("workspace/configuration failed: {e}"),
+                    )
+                    .await
+            }
+        }
+    }
+
+    async fn apply_configuration(shared: &Shared, section: &Value) {
+        let (settings, problems) = config::parse(section);
+        {
+            let mut state = shared.state();
+            state.editor = settings;
+            state.mark_all_dirty();
+        }
+        shared.wake.notify_one();
+        for p in problems {
+            shared.client.log_message(MessageType::WARNING, p).await;
+        }
+    }
+
+    async fn register_watchers(shared: Arc<Shared>) {
+        let dynamic = shared
+            .caps()
+            .workspace
+            .and_then(|w| w.did_change_watched_files)
+            .and_then(|d| d.dynamic_registration)
+            .unwrap_or(false);
+        if !dynamic {
+            return;
+        }
+        let options = DidChangeWatchedFilesRegistrationOptions {
+            watchers: vec![FileSystemWatcher {
+                glob_pattern: GlobPattern::String(format!("**/{SETTINGS_FILE}")),
+                kind: None,
+            }],
+        };
+        let registration = Registration {
+            id: "driftls-watch".to_string(),
+            method: "workspace/didChangeWatchedFiles".to_string(),
+            register_options: serde_json::to_value(options).ok(),
+        };
+        if let Err(e) = shared.client.register_capability(vec![registration]).await {
+            shared
+                .client
+                .log_message(
+                    MessageType::WARNING,
+                    format!("could not watch {SETTINGS_FILE}: {e}"),
+                )
+                .await;
+        }
+    }
+}
+
+fn negotiate_encoding(caps: &ClientCapabilities) -> Encoding {
+    let offered = caps
+        .general
+        .as_ref()
+        .and_then(|g| g.position_encodings.as_ref());
+    match offered {
+        Some(list) if list.contains(&PositionEncodingKind::UTF8) => Encoding::Utf8,
+        _ => Encoding::Utf16,
+    }
+}
+
+fn workspace_root(params: &InitializeParams) -> Option<PathBuf> {
+    let from_folders = params
+        .workspace_folders
+        .as_ref()
+        .and_then(|f| f.first())
+        .and_then(|f| f.uri.to_file_path());
+    #[allow(deprecated)]
+    let from_root = params.root_uri.as_ref().and_then(|u| u.to_file_path());
+    from_folders.or(from_root).map(|p| p.into_owned())
+}
+
+impl LanguageServer for Server {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let encoding = negotiate_encoding(&params.capabilities);
+        {
+            let mut state = self.shared.state();
+            state.encoding = encoding;
+            state.root = workspace_root(&params);
+            if let Some(section) = params.initialization_options.as_ref() {
+                let (settings, _) = config::parse(section);
+                state.editor = settings;
+            }
+        }
+        *self
+            .shared
+            .client_caps
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = params.capabilities.clone();
+        let encoding_kind = match encoding {
+            Encoding::Utf8 => PositionEncodingKind::UTF8,
+            _ => PositionEncodingKind::UTF16,
+        };
+        Ok(InitializeResult {
+            capabilities: ServerCapabilities {
+                position_encoding: Some(encoding_kind),
+                text_document_sync: Some(TextDocumentSyncCapability::Options(
+                    TextDocumentSyncOptions {
+                        open_close: Some(true),
+                        change: Some(TextDocumentSyncKind::INCREMENTAL),
+                        ..Default::default()
+                    },
+                )),
+                ..Default::default()
+            },
+            offset_encoding: None,
+            server_info: Some(ServerInfo {
+                name: "driftls".to_string(),
+                version: Some(env!("CARGO_PKG_VERSION").to_string()),
+            }),
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        self.shared.state().reload_project_settings();
+        self.shared.wake.notify_one();
+        let shared = self.shared.clone();
+        tokio::spawn(async move {
+            Server::register_watchers(shared.clone()).await;
+            Server::pull_configuration(shared).await;
+        });
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let doc = params.text_document;
+        {
+            let mut state = self.shared.state();
+            let path = doc
+                .uri
+                .to_file_path()
+                .map(|p| p.into_owned())
+                .unwrap_or_else(|| PathBuf::from(doc.uri.path().as_str()));
+            let kind = FileKind::detect(&path, Some(&doc.language_id));
+            let key = State::key(&doc.uri);
+            state.documents.insert(
+                key,
+                Document::new(doc.uri.clone(), kind, doc.text, doc.version),
+            );
+            if kind == FileKind::Settings && state.is_settings_file(&doc.uri) {
+                state.reload_project_settings();
+            }
+            state.mark_dirty(&doc.uri);
+        }
+        self.shared.wake.notify_one();
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let problems = apply_changes(&mut self.shared.state(), params);
+        self.shared.wake.notify_one();
+        self.log_all(problems).await;
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let uri = params.text_document.uri;
+        let was_settings = {
+            let mut state = self.shared.state();
+            state.documents.remove(&State::key(&uri));
+            let is_settings = state.is_settings_file(&uri);
+            if is_settings {
+                // Back to what is on disk.
+                state.reload_project_settings();
+            }
+            is_settings
+        };
+        if was_settings {
+            self.shared.wake.notify_one();
+        }
+        let _guard = self.shared.publish_lock.lock().await;
+        if !was_settings {
+            self.shared
+                .client
+                .publish_diagnostics(uri, Vec::new(), None)
+                .await;
+        }
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        match params.settings.get("driftls") {
+            Some(section) if !section.is_null() => {
+                Server::apply_configuration(&self.shared, section).await
+            }
+            _ => {
+                tokio::spawn(Server::pull_configuration(self.shared.clone()));
+            }
+        }
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let touches_settings = {
+            let state = self.shared.state();
+            params
+                .changes
+                .iter()
+                .any(|c| state.is_settings_file(&c.uri))
+        };
+        if touches_settings {
+            self.shared.state().reload_project_settings();
+            self.shared.wake.notify_one();
+        }
+    }
+}
+
+/// Applies a `didChange` to the state; returns what to log. Never fails: a bad change is
+/// skipped and logged, and the document stays consistent.
+fn apply_changes(state: &mut State, params: DidChangeTextDocumentParams) -> Vec<String> {
+    let uri = params.text_document.uri;
+    let mut problems = Vec::new();
+    let encoding = state.encoding;
+    let Some(doc) = state.documents.get_mut(&State::key(&uri)) else {
+        problems.push(format!(
+            "didChange for {} which is not open; ignored",
+            uri.as_str()
+        ));
+        return problems;
+    };
+    if params.text_document.version <= doc.version {
+        problems.push(format!(
+            "didChange for {} has version {} after {}; applied anyway",
+            uri.as_str(),
+            params.text_document.version,
+            doc.version
+        ));
+    }
+    for change in &params.content_changes {
+        let change = Change {
+            range: change
+                .range
+                .map(|r| (convert::line_col(r.start), convert::line_col(r.end))),
+            text: &change.text,
+        };
+        match doc.apply(&change, encoding) {
+            Ok(false) => {}
+            Ok(true) => problems.push(format!(
+                "didChange for {}: a position past the end was clamped",
+                uri.as_str()
+            )),
+            Err(e) => problems.push(format!(
+                "didChange for {}: {e}; change ignored",
+                uri.as_str()
+            )),
+        }
+    }
+    doc.version = params.text_document.version;
+    let settings_changed = doc.kind == FileKind::Settings && state.is_settings_file(&uri);
+    if settings_changed {
+        state.reload_project_settings();
+    }
+    state.mark_dirty(&uri);
+    problems
+}

@@ -1,0 +1,172 @@
+//! The server's state: open documents, settings, and which documents need a fresh analysis.
+//! Held under a `std::sync::Mutex` that is never kept across an `.await`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use ropey::Rope;
+use tower_lsp_server::ls_types::Uri;
+
+use crate::analysis::settings::{ConfigProblem, RuleSettings, parse_project_settings};
+use crate::analysis::{Diagnostic, ImageFacts, diagnostics};
+use crate::lsp::config::EditorSettings;
+use crate::lsp::document::Document;
+use crate::syntax::dockerfile::Dockerfile;
+use crate::syntax::file_kind::{FileKind, SETTINGS_FILE};
+use crate::text::Encoding;
+
+/// Documents larger than this are not analysed; one information diagnostic says so.
+pub const MAX_ANALYZED_BYTES: usize = 8 * 1024 * 1024;
+
+/// `.driftls.toml` of the workspace root, from disk or from the editor when open.
+#[derive(Debug, Default)]
+pub struct ProjectSettings {
+    pub uri: Option<Uri>,
+    pub rope: Rope,
+    pub settings: RuleSettings,
+    pub problems: Vec<ConfigProblem>,
+}
+
+impl ProjectSettings {
+    pub fn load(uri: Uri, text: &str) -> ProjectSettings {
+        let (settings, problems) = parse_project_settings(text);
+        ProjectSettings {
+            uri: Some(uri),
+            rope: Rope::from_str(text),
+            settings,
+            problems,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct State {
+    pub encoding: Encoding,
+    pub documents: HashMap<String, Document>,
+    /// Documents whose diagnostics are out of date, oldest first, without duplicates.
+    dirty: Vec<Uri>,
+    /// The settings file's diagnostics need publishing.
+    pub settings_dirty: bool,
+    pub root: Option<PathBuf>,
+    pub project: ProjectSettings,
+    pub editor: EditorSettings,
+    pub facts: ImageFacts,
+}
+
+/// What an analysis needs, copied out of the state so the lock is not held while it runs.
+pub struct Snapshot {
+    pub uri: Uri,
+    pub version: i32,
+    pub kind: FileKind,
+    pub rope: Rope,
+    pub text: String,
+    pub dockerfile: Option<Dockerfile>,
+    pub settings: RuleSettings,
+    pub facts: ImageFacts,
+}
+
+/// The outcome of analysing a snapshot.
+pub enum Analysis {
+    Diagnostics(Vec<Diagnostic>),
+    TooLarge,
+}
+
+impl Snapshot {
+    pub fn analyze(&self) -> Analysis {
+        if self.text.len() > MAX_ANALYZED_BYTES {
+            return Analysis::TooLarge;
+        }
+        match &self.dockerfile {
+            Some(tree) => Analysis::Diagnostics(diagnostics::dockerfile(
+                tree,
+                &self.text,
+                &self.facts,
+                &self.settings,
+            )),
+            None => Analysis::Diagnostics(Vec::new()),
+        }
+    }
+}
+
+impl State {
+    pub fn key(uri: &Uri) -> String {
+        uri.as_str().to_string()
+    }
+
+    pub fn mark_dirty(&mut self, uri: &Uri) {
+        if !self.dirty.iter().any(|u| u == uri) {
+            self.dirty.push(uri.clone());
+        }
+    }
+
+    pub fn mark_all_dirty(&mut self) {
+        let uris: Vec<Uri> = self.documents.values().map(|d| d.uri.clone()).collect();
+        for uri in uris {
+            self.mark_dirty(&uri);
+        }
+        self.settings_dirty = true;
+    }
+
+    pub fn rule_settings(&self) -> RuleSettings {
+        self.project.settings.merged(&self.editor.rules)
+    }
+
+    /// The next document to analyse, snapshotted; `None` when all are up to date.
+    pub fn next_snapshot(&mut self) -> Option<Snapshot> {
+        while !self.dirty.is_empty() {
+            let uri = self.dirty.remove(0);
+            let Some(doc) = self.documents.get(&State::key(&uri)) else {
+                continue;
+            };
+            return Some(Snapshot {
+                uri,
+                version: doc.version,
+                kind: doc.kind,
+                rope: doc.rope.clone(),
+                text: doc.text.clone(),
+                dockerfile: doc.dockerfile.clone(),
+                settings: self.rule_settings(),
+                facts: self.facts.clone(),
+            });
+        }
+        None
+    }
+
+    /// The workspace's settings file path, if there is a workspace.
+    pub fn settings_path(&self) -> Option<PathBuf> {
+        self.root.as_ref().map(|r| r.join(SETTINGS_FILE))
+    }
+
+    /// Whether `uri` is the workspace's settings file.
+    pub fn is_settings_file(&self, uri: &Uri) -> bool {
+        let path = uri.to_file_path();
+        match (path, self.settings_path()) {
+            (Some(p), Some(s)) => *p == *s,
+            _ => false,
+        }
+    }
+
+    /// Reads the settings file from the open document or from disk, and marks every document.
+    pub fn reload_project_settings(&mut self) {
+        let Some(path) = self.settings_path() else {
+            return;
+        };
+        let Some(uri) = Uri::from_file_path(&path) else {
+            return;
+        };
+        let open = self
+            .documents
+            .get(&State::key(&uri))
+            .map(|d| d.text.clone());
+        let text = open.or_else(|| std::fs::read_to_string(&path).ok());
+        let old_uri = self.project.uri.clone();
+        self.project = match text {
+            Some(t) => ProjectSettings::load(uri, &t),
+            None => ProjectSettings {
+                uri: old_uri,
+                ..ProjectSettings::default()
+            },
+        };
+        self.mark_all_dirty();
+    }
+}

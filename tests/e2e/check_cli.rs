@@ -1,0 +1,207 @@
+//! `driftls check` as CI runs it: output formats, exit codes, directory walking.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use expect_test::expect;
+use serde_json::Value;
+
+use crate::support::{driftls, fixtures, temp_dir};
+
+fn run(args: &[&str], cwd: &Path) -> Output {
+    Command::new(driftls())
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run driftls")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn text_output_and_exit_code_one_for_warnings() {
+    let out = run(&["check", "seed-003-drift-sources"], &fixtures());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let lines: Vec<String> = stdout(&out)
+        .lines()
+        .map(|l| {
+            // `path:line:col: severity code message`: keep everything but the message.
+            let mut parts = l.splitn(4, ' ');
+            format!(
+                "{} {} {}",
+                parts.next().unwrap(),
+                parts.next().unwrap(),
+                parts.next().unwrap()
+            )
+        })
+        .collect();
+    expect![[r#"
+        [
+            "seed-003-drift-sources/Dockerfile:2:17: information image-floating-tag",
+            "seed-003-drift-sources/Dockerfile:2:17: hint image-unpinned",
+            "seed-003-drift-sources/Dockerfile:8:23: information package-upgrade",
+            "seed-003-drift-sources/Dockerfile:9:5: warning package-unpinned",
+            "seed-003-drift-sources/Dockerfile:12:5: warning add-url-unchecked",
+            "seed-003-drift-sources/Dockerfile:13:5: warning remote-script-pipe",
+            "seed-003-drift-sources/Dockerfile:16:5: warning package-unpinned",
+        ]
+    "#]]
+    .assert_debug_eq(&lines);
+    assert!(
+        stderr(&out).contains("1 file(s) checked, 7 finding(s), 4 at warning or above"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn exit_code_zero_when_nothing_at_warning_or_above() {
+    let clean = run(&["check", "pinned"], &fixtures());
+    assert_eq!(
+        clean.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&clean),
+        stderr(&clean)
+    );
+    assert_eq!(stdout(&clean), "");
+    // Information and hints are printed but do not fail the build.
+    let quiet = run(
+        &["check", "--quiet", "seed-004-shared-tag/Dockerfile"],
+        &fixtures(),
+    );
+    assert_eq!(quiet.status.code(), Some(0));
+    assert_eq!(stdout(&quiet).lines().count(), 2);
+    assert_eq!(stderr(&quiet), "");
+}
+
+#[test]
+fn exit_code_two_for_usage_and_io_errors() {
+    let missing = run(&["check", "no/such/path"], &fixtures());
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("no/such/path: no such file or directory"));
+    let bad_option = run(&["check", "--frobnicate"], &fixtures());
+    assert_eq!(bad_option.status.code(), Some(2));
+    assert!(stderr(&bad_option).contains("unknown option --frobnicate"));
+    let bad_format = run(&["check", "--format", "xml", "."], &fixtures());
+    assert_eq!(bad_format.status.code(), Some(2));
+    let dir = temp_dir("not-utf8");
+    std::fs::write(dir.join("Dockerfile"), b"FROM ubuntu\n\xff\xfe\n").unwrap();
+    let binary = run(&["check", "Dockerfile"], &dir);
+    assert_eq!(binary.status.code(), Some(2));
+    assert!(
+        stderr(&binary).contains("Dockerfile: not UTF-8 text; not checked"),
+        "{}",
+        stderr(&binary)
+    );
+}
+
+#[test]
+fn version_help_and_bare_invocation() {
+    let version = run(&["--version"], &fixtures());
+    assert_eq!(version.status.code(), Some(0));
+    assert_eq!(
+        stdout(&version).trim(),
+        format!("driftls {}", env!("CARGO_PKG_VERSION"))
+    );
+    let help = run(&["--help"], &fixtures());
+    assert_eq!(help.status.code(), Some(0));
+    assert!(stdout(&help).contains("driftls check [OPTIONS] [PATH]..."));
+    // A bare `driftls` prints help instead of waiting for LSP on stdin.
+    let bare = Command::new(driftls())
+        .stdin(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(bare.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bare.stdout).contains("USAGE:"));
+}
+
+#[test]
+fn directories_honour_gitignore_and_project_settings() {
+    let dir = temp_dir("walk");
+    std::fs::create_dir_all(dir.join("ignored")).unwrap();
+    std::fs::create_dir_all(dir.join("svc/api")).unwrap();
+    std::fs::write(dir.join(".gitignore"), "ignored/\n").unwrap();
+    std::fs::write(dir.join("ignored/Dockerfile"), "FROM ubuntu\n").unwrap();
+    std::fs::write(dir.join("svc/api/api.Dockerfile"), "FROM node:latest\n").unwrap();
+    std::fs::write(dir.join("svc/README.md"), "FROM ubuntu\n").unwrap();
+    std::fs::write(
+        dir.join(".driftls.toml"),
+        "[rules]\nimage-unpinned = \"off\"\nimage-latest = \"information\"\n",
+    )
+    .unwrap();
+    let out = run(&["check", "."], &dir);
+    assert_eq!(
+        stdout(&out),
+        "./svc/api/api.Dockerfile:1:11: information image-latest `node:latest` uses the channel tag `latest`, which points at a new image every release (and compose does not re-pull one it has). Use a release tag and pin its digest.\n"
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // A malformed settings file is one `config-invalid` error; defaults apply elsewhere.
+    std::fs::write(dir.join(".driftls.toml"), "[rules]\nimage-unpinned = 3\n").unwrap();
+    let out = run(&["check", "--format", "json", "."], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let codes: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["image-unpinned", "image-latest", "config-invalid"]);
+    assert_eq!(
+        report["findings"][2]["range"]["start"],
+        serde_json::json!({ "line": 2, "column": 18 })
+    );
+    assert_eq!(report["filesChecked"], 1);
+}
+
+#[test]
+fn sarif_output_is_valid_against_the_sarif_2_1_0_schema() {
+    let out = run(&["check", "--format", "sarif", "."], &fixtures());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let sarif: Value = serde_json::from_str(&stdout(&out)).expect("SARIF is JSON");
+    let schema_text = std::fs::read_to_string(fixtures().join("sarif-schema-2.1.0.json")).unwrap();
+    // The official schema's `language` pattern has a stray `]`, valid in ECMAScript regexes but
+    // not in Rust's; escape it so the schema compiles (it constrains a property we never emit).
+    let schema_text = schema_text.replace(r#"{2}-[a-zA-Z]{2}]?$"#, r#"{2}-[a-zA-Z]{2}\\]?$"#);
+    let schema: Value = serde_json::from_str(&schema_text).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "SARIF invalid: {errors:#?}");
+    // The schema accepts a lot; check the parts CI systems read.
+    let run0 = &sarif["runs"][0];
+    assert_eq!(run0["tool"]["driver"]["name"], "driftls");
+    let results = run0["results"].as_array().unwrap();
+    let text = run(&["check", "."], &fixtures());
+    assert_eq!(results.len(), stdout(&text).lines().count());
+    let first = &results[0];
+    let rule_index = first["ruleIndex"].as_u64().unwrap() as usize;
+    assert_eq!(
+        run0["tool"]["driver"]["rules"][rule_index]["id"],
+        first["ruleId"]
+    );
+    assert!(
+        first["locations"][0]["physicalLocation"]["region"]["startLine"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    // A result with related locations (the VOLUME a write collides with).
+    let volume = results
+        .iter()
+        .find(|r| r["ruleId"] == "volume-write-after-declare")
+        .expect("volume finding");
+    assert_eq!(
+        volume["relatedLocations"][0]["physicalLocation"]["region"]["startLine"],
+        2
+    );
+}

@@ -1,0 +1,7 @@
+//! End-to-end tests: the built `driftls` binary, driven over stdio like an editor and from the
+//! command line like CI.
+
+mod check_cli;
+mod lsp_diagnostics;
+mod lsp_protocol;
+mod support;
