@@ -3,6 +3,8 @@
 
 pub mod analysis;
 pub mod cli;
+#[doc(hidden)]
+pub mod generate;
 pub mod lsp;
 pub mod syntax;
 pub mod text;

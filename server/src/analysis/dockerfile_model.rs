@@ -112,8 +112,8 @@ impl Model {
                         .as_ref()
                         .map_or(d.name.range, |v| d.name.range.cover(v.range));
                     model.global_args.push(GlobalArg {
-                        name: d.name.value.clone(),
-                        default: d.default.as_ref().map(|v| v.value.clone()),
+                        name: d.name.value.to_string(),
+                        default: d.default.as_ref().map(|v| v.value.to_string()),
                         decl_range: located.abs(decl_range),
                         default_range: d.default.as_ref().map(|v| located.abs(v.range)),
                     });
@@ -135,7 +135,7 @@ impl Model {
             let name = from
                 .stage_name
                 .as_ref()
-                .map(|w| w.value.to_ascii_lowercase());
+                .map(|w| w.value.to_ascii_lowercase().to_string());
             let expansion =
                 variables::expand(&from.image.value, escape, &|v| model.lookup_global(v));
             let base = if !expansion.undeclared.is_empty() || !expansion.valueless.is_empty() {
@@ -262,7 +262,7 @@ fn image_flags(located: &Located) -> Vec<(TextRange, String)> {
     if matches!(instruction.kind, Kind::Copy(_))
         && let Some(value) = instruction.flag("from").and_then(|f| f.value.as_ref())
     {
-        out.push((located.abs(value.range), value.value.clone()));
+        out.push((located.abs(value.range), value.value.to_string()));
     }
     if matches!(instruction.kind, Kind::Run(_)) {
         for flag in instruction.flags().iter().filter(|f| f.name == "mount") {

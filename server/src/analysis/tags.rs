@@ -70,6 +70,9 @@ pub fn classify_tag(image: &ImageRef, tag: &str) -> TagKind {
         if numbers.len() == 1 && numbers[0].len() >= 6 {
             return TagKind::Release; // a date or build number
         }
+        if numbers[0].len() == 4 && (1990..2200).contains(&numbers[0].parse::<u32>().unwrap_or(0)) {
+            return TagKind::Release; // calendar versioning: `2024.03`
+        }
         let needed = if image.is_official() && TWO_PART_RELEASES.contains(&image.short_name()) {
             2
         } else {
@@ -120,6 +123,7 @@ mod tests {
             ("nginx:stable-perl", TagKind::Channel),
             ("golang:1.22rc1", TagKind::Release),
             ("ubuntu:22.04", TagKind::Series),
+            ("registry.internal:5000/base:2024.03", TagKind::Release),
         ];
         for (text, expected) in cases {
             let image = ImageRef::parse(text).unwrap();

@@ -105,7 +105,7 @@ FROM ${OS:-alpine}:3.20.1
 "#,
         expect![[r#"
             1:10 image-floating-tag information `python:2.7`
-                `python:2.7` (from the default of ARG BASE) names a series, not a release: `2.7` moves to each new release in it (as `python:2.7` moved to 2.7.17 overnight). Use a full version tag and pin its digest.
+                `python:2.7` (from the default of ARG BASE) names a series, not a release: `2.7` moves to each new release in it, so the next build can get a different image. Use a full version tag (`2.7.<patch>`) and pin its digest.
             1:10 image-unpinned hint `python:2.7`
                 `python:2.7` (from the default of ARG BASE) is not pinned by digest, so a re-push of the tag silently changes the base image. Pin it as `python:2.7@sha256:<digest>`.
             4:13 from-arg-unresolved warning `${TAG}`

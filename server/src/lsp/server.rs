@@ -250,8 +250,9 @@ impl LanguageServer for Server {
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
         let problems = apply_changes(&mut self.shared.state(), params);
-        self.shared.wake.notify_one();
+        // Log first, so a client sees why before it sees the diagnostics.
         self.log_all(problems).await;
+        self.shared.wake.notify_one();
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {

@@ -3,35 +3,35 @@
 //! `|`, newlines, subshell parentheses), redirections and comments. `sh -c '…'` scripts are
 //! parsed again as nested scripts. Ranges are in the coordinates of the parsed text.
 
+use std::ops::Range;
+
 use crate::syntax::TextRange;
 use crate::syntax::words::Word;
 
-/// A script: the pipelines it runs, in order.
+/// A script: its commands in source order, with the commands of nested `sh -c '…'` scripts
+/// right after the command that runs them, and its pipelines as ranges of `commands`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Script {
-    pub pipelines: Vec<Pipeline>,
+    commands: Vec<Command>,
+    pipelines: Vec<Range<usize>>,
 }
 
-/// Commands joined by `|`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Pipeline {
-    pub commands: Vec<Command>,
-}
-
-/// A simple command: its words (assignments and reserved words already stripped from the
-/// front are still in `words`; use [`Command::program_index`]) and redirections.
+/// A simple command: its words (assignments and reserved words at the front are still in
+/// `words`; use [`Command::program_index`]) and redirections.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Command {
     pub words: Vec<Word>,
     pub redirects: Vec<Redirect>,
-    /// The script of `sh -c '…'` / `bash -c "…"`, parsed.
-    pub nested: Option<Box<Script>>,
+    /// How many `sh -c` levels deep this command is (0 for the script itself).
+    pub depth: u8,
+    /// Index of the program word, computed once when the command is complete.
+    program_at: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Redirect {
     /// `>`, `>>`, `<`, `&>`, `2>` …
-    pub op: String,
+    pub op: compact_str::CompactString,
     pub target: Word,
 }
 
@@ -41,9 +41,24 @@ const PREFIX_WORDS: [&str; 12] = [
 ];
 
 impl Command {
+    pub fn new(words: Vec<Word>, redirects: Vec<Redirect>, depth: u8) -> Command {
+        let mut c = Command {
+            words,
+            redirects,
+            depth,
+            program_at: None,
+        };
+        c.program_at = c.find_program().map(|i| i as u32);
+        c
+    }
+
     /// Index of the word that names the program: after `VAR=value` assignments, reserved
     /// words (`if`, `then`, `do`, …), and wrappers (`sudo [-flags]`, `env [VAR=…]`).
     pub fn program_index(&self) -> Option<usize> {
+        self.program_at.map(|i| i as usize)
+    }
+
+    fn find_program(&self) -> Option<usize> {
         let mut i = 0;
         while i < self.words.len() {
             let w = &self.words[i].value;
@@ -103,52 +118,37 @@ impl Command {
 }
 
 impl Script {
-    /// Every command, including those of nested `sh -c` scripts, in source order.
-    pub fn commands(&self) -> Vec<&Command> {
-        let mut out = Vec::new();
-        for p in &self.pipelines {
-            for c in &p.commands {
-                out.push(c);
-                if let Some(n) = &c.nested {
-                    out.extend(n.commands());
-                }
-            }
+    /// A script of one command (an exec-form `RUN`).
+    pub fn single(command: Command) -> Script {
+        Script {
+            commands: vec![command],
+            pipelines: vec![0..1],
         }
-        out
+    }
+
+    /// Every command, including those of nested `sh -c` scripts, in source order.
+    pub fn commands(&self) -> &[Command] {
+        &self.commands
     }
 
     /// Every pipeline, including those of nested scripts.
-    pub fn all_pipelines(&self) -> Vec<&Pipeline> {
-        let mut out = Vec::new();
-        for p in &self.pipelines {
-            out.push(p);
-            for c in &p.commands {
-                if let Some(n) = &c.nested {
-                    out.extend(n.all_pipelines());
-                }
-            }
-        }
-        out
+    pub fn all_pipelines(&self) -> impl Iterator<Item = &[Command]> {
+        self.pipelines.iter().map(|r| &self.commands[r.clone()])
     }
 
-    /// Moves every range by `offset` and maps it through `map` (logical → source offsets).
+    /// Maps every range through `map` (logical → source offsets).
     pub fn map_ranges(&mut self, map: &dyn Fn(usize) -> usize) {
         let fix = |r: &mut TextRange| {
             let start = map(r.start as usize);
             let end = map(r.end as usize).max(start);
             *r = TextRange::new(start, end);
         };
-        for p in &mut self.pipelines {
-            for c in &mut p.commands {
-                for w in &mut c.words {
-                    fix(&mut w.range);
-                }
-                for r in &mut c.redirects {
-                    fix(&mut r.target.range);
-                }
-                if let Some(n) = &mut c.nested {
-                    n.map_ranges(map);
-                }
+        for c in &mut self.commands {
+            for w in &mut c.words {
+                fix(&mut w.range);
+            }
+            for r in &mut c.redirects {
+                fix(&mut r.target.range);
             }
         }
     }
@@ -180,21 +180,43 @@ pub fn parse(text: &str) -> Script {
 }
 
 fn parse_depth(text: &str, depth: u8) -> Script {
-    let tokens = lex(text);
     let mut script = Script::default();
-    let mut pipeline = Pipeline::default();
+    let mut pipeline: Vec<Command> = Vec::new();
     let mut command = Command::default();
-    let mut pending_redirect: Option<String> = None;
-    let finish_command = |pipeline: &mut Pipeline, command: &mut Command| {
+    let mut pending_redirect: Option<compact_str::CompactString> = None;
+    let finish_command = |pipeline: &mut Vec<Command>, command: &mut Command| {
         if !command.words.is_empty() || !command.redirects.is_empty() {
-            let mut c = std::mem::take(command);
-            if depth < 4 {
-                c.nested = nested_script(&c, text, depth);
-            }
-            pipeline.commands.push(c);
+            let c = std::mem::take(command);
+            pipeline.push(Command::new(c.words, c.redirects, depth));
         }
     };
-    for token in tokens {
+    // A finished pipeline goes in, followed by the scripts its commands run with `sh -c`.
+    let finish_pipeline = |script: &mut Script, pipeline: &mut Vec<Command>| {
+        if pipeline.is_empty() {
+            return;
+        }
+        let nested: Vec<Script> = if depth < 4 {
+            pipeline
+                .iter()
+                .filter_map(|c| nested_script(c, text, depth))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let start = script.commands.len();
+        script.commands.append(pipeline);
+        script.pipelines.push(start..script.commands.len());
+        for n in nested {
+            let base = script.commands.len();
+            script.pipelines.extend(
+                n.pipelines
+                    .into_iter()
+                    .map(|r| r.start + base..r.end + base),
+            );
+            script.commands.extend(n.commands);
+        }
+    };
+    for token in lex(text) {
         match token {
             Token::Word(w) => match pending_redirect.take() {
                 Some(op) => command.redirects.push(Redirect { op, target: w }),
@@ -204,22 +226,18 @@ fn parse_depth(text: &str, depth: u8) -> Script {
             Token::Pipe => finish_command(&mut pipeline, &mut command),
             Token::Separator => {
                 finish_command(&mut pipeline, &mut command);
-                if !pipeline.commands.is_empty() {
-                    script.pipelines.push(std::mem::take(&mut pipeline));
-                }
+                finish_pipeline(&mut script, &mut pipeline);
             }
         }
     }
     finish_command(&mut pipeline, &mut command);
-    if !pipeline.commands.is_empty() {
-        script.pipelines.push(pipeline);
-    }
+    finish_pipeline(&mut script, &mut pipeline);
     script
 }
 
 /// `sh -c 'script'`, `bash -ec "script"`, `su -c '…'`: the script argument parsed, with
 /// ranges inside the quoted word.
-fn nested_script(command: &Command, text: &str, depth: u8) -> Option<Box<Script>> {
+fn nested_script(command: &Command, text: &str, depth: u8) -> Option<Script> {
     let program = command.program()?;
     if !is_shell(program) && program != "su" {
         return None;
@@ -239,12 +257,12 @@ fn nested_script(command: &Command, text: &str, depth: u8) -> Option<Box<Script>
     let mut nested = parse_depth(inner, depth + 1);
     let limit = script_word.range.end as usize;
     nested.map_ranges(&|o| (o + offset).min(limit));
-    Some(Box::new(nested))
+    Some(nested)
 }
 
 enum Token {
     Word(Word),
-    Redirect(String),
+    Redirect(compact_str::CompactString),
     Pipe,
     Separator,
 }
@@ -269,7 +287,7 @@ fn lex(text: &str) -> Vec<Token> {
                     } else {
                         2
                     };
-                    tokens.push(Token::Redirect(text[i..i + len].to_string()));
+                    tokens.push(Token::Redirect(text[i..i + len].into()));
                     i += len;
                 } else {
                     tokens.push(Token::Separator);
@@ -307,7 +325,7 @@ fn lex(text: &str) -> Vec<Token> {
                 while len < 3 && matches!(bytes.get(i + len), Some(b'>' | b'<' | b'&' | b'|')) {
                     len += 1;
                 }
-                tokens.push(Token::Redirect(text[i..i + len].to_string()));
+                tokens.push(Token::Redirect(text[i..i + len].into()));
                 i += len;
             }
             b'#' => {
@@ -323,7 +341,7 @@ fn lex(text: &str) -> Vec<Token> {
                     while len < digits + 3 && matches!(bytes.get(i + len), Some(b'>' | b'&')) {
                         len += 1;
                     }
-                    tokens.push(Token::Redirect(text[i..i + len].to_string()));
+                    tokens.push(Token::Redirect(text[i..i + len].into()));
                     i += len;
                     continue;
                 }
@@ -336,9 +354,31 @@ fn lex(text: &str) -> Vec<Token> {
     tokens
 }
 
+/// Bytes that end a run of plain word characters.
+fn is_special(b: u8) -> bool {
+    matches!(
+        b,
+        b' ' | b'\t'
+            | b'\r'
+            | b'\n'
+            | b';'
+            | b'&'
+            | b'|'
+            | b'<'
+            | b'>'
+            | b'('
+            | b')'
+            | b'\\'
+            | b'\''
+            | b'"'
+            | b'$'
+            | b'`'
+    )
+}
+
 fn lex_word(text: &str, start: usize) -> (Word, usize) {
     let bytes = text.as_bytes();
-    let mut value = String::new();
+    let mut value = compact_str::CompactString::default();
     let mut i = start;
     while i < bytes.len() {
         let b = bytes[i];
@@ -373,9 +413,12 @@ fn lex_word(text: &str, start: usize) -> (Word, usize) {
                         value.push_str(&text[i..end]);
                         i = end;
                     } else {
-                        let c = text[i..].chars().next().unwrap_or(' ');
-                        value.push(c);
-                        i += c.len_utf8();
+                        let run = bytes[i + 1..]
+                            .iter()
+                            .position(|&c| matches!(c, b'"' | b'\\' | b'$'))
+                            .map_or(bytes.len(), |p| i + 1 + p);
+                        value.push_str(&text[i..run]);
+                        i = run;
                     }
                 }
                 i = (i + 1).min(text.len());
@@ -397,9 +440,13 @@ fn lex_word(text: &str, start: usize) -> (Word, usize) {
                 i = end;
             }
             _ => {
-                let c = text[i..].chars().next().unwrap_or(' ');
-                value.push(c);
-                i += c.len_utf8();
+                // A run of plain characters at once (`$` alone is plain too).
+                let run = bytes[i + 1..]
+                    .iter()
+                    .position(|&c| is_special(c))
+                    .map_or(bytes.len(), |p| i + 1 + p);
+                value.push_str(&text[i..run]);
+                i = run;
             }
         }
     }
@@ -445,10 +492,9 @@ mod tests {
         let mut out = String::new();
         for p in script.all_pipelines() {
             let cmds: Vec<String> = p
-                .commands
                 .iter()
                 .map(|c| {
-                    let mut s: Vec<String> = c.words.iter().map(|w| w.value.clone()).collect();
+                    let mut s: Vec<String> = c.words.iter().map(|w| w.value.to_string()).collect();
                     for r in &c.redirects {
                         s.push(format!("{}{}", r.op, r.target.value));
                     }
@@ -483,7 +529,7 @@ mod tests {
     #[test]
     fn program_skips_wrappers() {
         let script = parse("sudo -E env A=1 /usr/bin/pip3 install x");
-        let cmd = &script.pipelines[0].commands[0];
+        let cmd = &script.commands()[0];
         assert_eq!(cmd.program(), Some("pip3"));
         assert_eq!(cmd.args()[0].value, "install");
     }
@@ -492,8 +538,7 @@ mod tests {
     fn nested_ranges_point_into_the_source() {
         let text = "bash -c \"curl -s https://x | bash\"";
         let script = parse(text);
-        let nested = script.pipelines[0].commands[0].nested.as_ref().unwrap();
-        let curl = &nested.pipelines[0].commands[0].words[0];
+        let curl = &script.commands()[1].words[0];
         assert_eq!(&text[curl.range.as_range()], "curl");
     }
 }

@@ -1,17 +1,20 @@
 //! Dockerfile-level word splitting (for `ARG`, `ENV` and similar key=value lists): words are
 //! separated by blanks, `'…'` and `"…"` quote, and the file's escape character escapes.
 
+use compact_str::CompactString;
+
 use crate::syntax::TextRange;
 
-/// A word with its unquoted value and the range it covers in the source.
+/// A word with its unquoted value and the range it covers in the source. Values are short
+/// strings stored inline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
     pub range: TextRange,
-    pub value: String,
+    pub value: CompactString,
 }
 
 impl Word {
-    pub fn new(range: TextRange, value: impl Into<String>) -> Word {
+    pub fn new(range: TextRange, value: impl Into<CompactString>) -> Word {
         Word {
             range,
             value: value.into(),
@@ -36,7 +39,7 @@ pub fn split_words(text: &str, base: usize, escape: char) -> Vec<Word> {
             chars.next();
             continue;
         }
-        let mut value = String::new();
+        let mut value = CompactString::default();
         let mut end = start;
         let mut quote: Option<char> = None;
         while let Some(&(i, c)) = chars.peek() {

@@ -73,9 +73,10 @@ fn check_image(model: &Model, image_use: &ImageUse, out: &mut Vec<Diagnostic>) {
                         Rule::ImageFloatingTag,
                         at.range,
                         format!(
-                            "{} names a series, not a release: `{tag}` moves to each new release in it (as `python:2.7` moved to 2.7.17 overnight). \
-                             Use a full version tag and pin its digest.",
-                            at.subject(value)
+                            "{} names a series, not a release: `{tag}` moves to each new release in it, so the next build can get a different image. \
+                             Use a full version tag (`{}`) and pin its digest.",
+                            at.subject(value),
+                            full_version_example(tag)
                         ),
                     ));
                 }
@@ -135,5 +136,18 @@ impl<'a> Site<'a> {
             Some(arg) => format!("`{value}` (from the default of ARG {arg})"),
             None => format!("`{value}`"),
         }
+    }
+}
+
+/// `2.7` → `2.7.<patch>`, `20-slim` → `20.<minor>.<patch>-slim`, `bookworm` → `<version>-bookworm`.
+fn full_version_example(tag: &str) -> String {
+    let (version, rest) = tag.split_once('-').map_or((tag, ""), |(v, r)| (v, r));
+    let dash = if rest.is_empty() { "" } else { "-" };
+    if version.starts_with(|c: char| c.is_ascii_digit()) {
+        let missing = 3usize.saturating_sub(version.split('.').count());
+        let filler = ["<minor>", "<patch>"][2 - missing.min(2)..].join(".");
+        format!("{version}.{filler}{dash}{rest}")
+    } else {
+        format!("<version>-{tag}")
     }
 }

@@ -216,8 +216,11 @@ fn operands<'a>(args: &'a [Word], manager: &Manager) -> (Vec<&'a Word>, Vec<&'a 
 
 fn judge(command: &Command) -> Option<Finding> {
     let program_at = command.program_index()?;
-    let program = command.program()?;
-    let mut args = command.args();
+    let program = crate::syntax::shell::basename(&command.words[program_at].value);
+    if normalize_manager(program).is_none() && !program.starts_with("python") {
+        return None;
+    }
+    let mut args = &command.words[program_at + 1..];
     let mut manager_name = program.to_string();
     // `python -m pip install …`
     if program.starts_with("python") && args.first().is_some_and(|a| a.value == "-m") {

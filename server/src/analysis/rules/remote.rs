@@ -24,8 +24,7 @@ fn is_fetcher(command: &Command) -> bool {
 
 pub fn check(file: &Dockerfile, out: &mut Vec<Diagnostic>) {
     for (_, located, script) in scripts(file) {
-        for pipeline in script.all_pipelines() {
-            let commands = &pipeline.commands;
+        for commands in script.all_pipelines() {
             let Some(fetch) = commands.iter().position(is_fetcher) else {
                 continue;
             };

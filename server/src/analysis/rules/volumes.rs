@@ -69,7 +69,7 @@ pub fn check(file: &Dockerfile, model: &Model, facts: &ImageFacts, out: &mut Vec
                     let hit = run
                         .scripts
                         .iter()
-                        .flat_map(|s| s.commands())
+                        .flat_map(|s| s.commands().iter())
                         .flat_map(written_paths)
                         .find_map(|w| write_under_volume(w, &state, &mounts).map(|d| (w, d)));
                     if let Some((word, (path, volume))) = hit {

@@ -456,24 +456,14 @@ impl Ctx<'_> {
             });
             return script;
         }
-        let command = shell::Command {
-            words,
-            redirects: Vec::new(),
-            nested: None,
-        };
-        Script {
-            pipelines: vec![shell::Pipeline {
-                commands: vec![command],
-            }],
-        }
+        Script::single(shell::Command::new(words, Vec::new(), 0))
     }
 }
 
 /// True when the command line is empty or only a shell (`RUN <<EOF`, `RUN bash -e <<EOF`):
 /// then heredoc bodies are scripts. `RUN python3 <<EOF` feeds a non-shell.
 fn script_program_is_bare_shell(script: &Script) -> bool {
-    let commands = script.commands();
-    match commands.as_slice() {
+    match script.commands() {
         [] => true,
         [only] => {
             only.program().is_some_and(shell::is_shell)

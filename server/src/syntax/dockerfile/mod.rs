@@ -97,24 +97,30 @@ impl Dockerfile {
                 .binary_search_by(|l| (l.start as usize).cmp(&old_start))
                 .ok()
         };
-        let (mut fresh, resync_at) = parse_from(new_text, restart, self.directives.escape, |s| {
+        let (fresh, resync_at) = parse_from(new_text, restart, self.directives.escape, |s| {
             resync(s).is_some()
         });
         let reparsed = fresh.len();
-        let mut tail: Vec<Located> = match resync_at.and_then(resync) {
-            Some(i) => old_after[i..]
-                .iter()
-                .map(|l| Located {
-                    start: (l.start as isize + delta) as u32,
-                    instruction: l.instruction.clone(),
-                })
-                .collect(),
-            None => Vec::new(),
+        // Old instructions from `first + keep` on are reused as they are, moved by `delta`.
+        let keep = match resync_at.and_then(resync) {
+            Some(i) => first + i,
+            None => self.instructions.len(),
         };
-        let reused = first + tail.len();
-        self.instructions.truncate(first);
-        self.instructions.append(&mut fresh);
-        self.instructions.append(&mut tail);
+        let reused = first + (self.instructions.len() - keep);
+        if keep - first == fresh.len() {
+            // The common keystroke: as many instructions as before; no element moves.
+            for (slot, new) in self.instructions[first..keep].iter_mut().zip(fresh) {
+                *slot = new;
+            }
+        } else {
+            self.instructions.splice(first..keep, fresh);
+        }
+        if delta != 0 {
+            let tail_start = first + reparsed;
+            for l in &mut self.instructions[tail_start..] {
+                l.start = (l.start as isize + delta) as u32;
+            }
+        }
         ReparseStats { reparsed, reused }
     }
 

@@ -169,8 +169,6 @@ impl Iterator for Chunks<'_> {
         let line_start = self.pos;
         let (first, mut next) = line_at(text, line_start);
         let mut end = line_start + first.len();
-        let mut logical = String::new();
-        logical.push_str(first);
         let mut last = first;
         // Continuations: blank and comment lines inside them belong to the instruction.
         while continues(last, self.escape) && next < text.len() {
@@ -180,29 +178,43 @@ impl Iterator for Chunks<'_> {
             if is_blank_or_comment(line) {
                 continue;
             }
-            logical.push(' ');
-            logical.push_str(line);
             last = line;
         }
-        // Heredoc bodies follow the logical line.
-        for heredoc in heredoc_markers(&logical, self.escape) {
-            while next < text.len() {
-                let (line, after) = line_at(text, next);
-                end = next + line.len();
-                next = after;
-                let candidate = if heredoc.strip_tabs {
-                    line.trim_start_matches('\t')
-                } else {
-                    line
-                };
-                if candidate == heredoc.name {
-                    break;
+        // Heredoc bodies follow the logical line (only instructions that take them, and only
+        // when an opener can be there at all).
+        if takes_heredocs(first) && text[line_start..end].contains("<<") {
+            let logical = super::instruction::logical_text(&text[line_start..end], self.escape).0;
+            for heredoc in heredoc_markers(&logical, self.escape) {
+                while next < text.len() {
+                    let (line, after) = line_at(text, next);
+                    end = next + line.len();
+                    next = after;
+                    let candidate = if heredoc.strip_tabs {
+                        line.trim_start_matches('\t')
+                    } else {
+                        line
+                    };
+                    if candidate == heredoc.name {
+                        break;
+                    }
                 }
             }
         }
         self.pos = next;
         Some(Chunk { line_start, end })
     }
+}
+
+/// Whether the instruction starting with `first_line` can take heredocs.
+fn takes_heredocs(first_line: &str) -> bool {
+    let mut words = first_line.split_ascii_whitespace();
+    let mut keyword = words.next().unwrap_or("");
+    if keyword.eq_ignore_ascii_case("ONBUILD") {
+        keyword = words.next().unwrap_or("");
+    }
+    ["RUN", "COPY", "ADD"]
+        .iter()
+        .any(|k| keyword.eq_ignore_ascii_case(k))
 }
 
 /// A heredoc opener (`<<EOF`, `<<-"EOT"`) found on an instruction line.
