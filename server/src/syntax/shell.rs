@@ -122,7 +122,7 @@ impl Script {
     pub fn single(command: Command) -> Script {
         Script {
             commands: vec![command],
-            pipelines: vec![0..1],
+            pipelines: std::iter::once(0..1).collect(),
         }
     }
 
