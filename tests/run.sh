@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): installs what the tests need, then runs every check.
+# Safe to run on a fresh machine and again on a used one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "tests/run.sh: cargo is required (https://rustup.rs)" >&2
+    exit 2
+fi
+
+echo "== format"
+cargo fmt --all -- --check
+
+echo "== lint"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== tests (unit, snapshot, property, end-to-end over stdio)"
+cargo test --workspace --locked
+
+echo "== benchmark regression check (short mode; ratios within one run)"
+cargo bench --locked --bench parse -- --quick --check
