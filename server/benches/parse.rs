@@ -125,7 +125,9 @@ fn main() {
     // `--check`: fail only on a gross regression, measured against a baseline from this same
     // run (noise on a shared machine hits both sizes alike): an edit must not grow with the file.
     if std::env::args().any(|a| a == "--check") && ratio > 3.0 {
-        eprintln!("regression: a one-character edit on 10,000 lines costs {ratio:.2}x the edit on 100 lines (limit 3x)");
+        eprintln!(
+            "regression: a one-character edit on 10,000 lines costs {ratio:.2}x the edit on 100 lines (limit 3x)"
+        );
         std::process::exit(1);
     }
 }
