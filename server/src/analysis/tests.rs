@@ -331,3 +331,62 @@ fn non_ascii_and_crlf() {
         "#]],
     );
 }
+
+/// Every fixture Dockerfile (real-world shapes: multi-stage Go and Node, apt-get with
+/// continuations, heredocs, the seeds' files), rendered: firing and quiet lines alike.
+#[test]
+fn fixture_dockerfiles() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    let mut out = String::new();
+    for dir in dirs {
+        let path = dir.join("Dockerfile");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        out.push_str(&format!(
+            "== {}\n",
+            dir.file_name().unwrap().to_string_lossy()
+        ));
+        out.push_str(&render(&text, &ImageFacts::default(), false));
+    }
+    expect![[r#"
+        == go-multistage
+        2:16 image-floating-tag information `1.22`
+        3:32 image-unpinned hint `golang:${GO_VERSION}-bookworm`
+        8:5 package-unpinned warning `go install`
+        14:6 image-unpinned hint `gcr.io/distroless/static-debian12:nonroot`
+        == local-volume
+        6:38 volume-write-after-declare warning `/var/lib/postgresql/data/postgresql.conf`
+        == node-heredoc
+        1:6 image-unpinned hint `node:20-bookworm-slim`
+        1:11 image-floating-tag information `20-bookworm-slim`
+        6:6 image-unpinned hint `node:latest`
+        6:11 image-latest warning `latest`
+        12:1 package-unpinned warning `npm install`
+        14:1 package-unpinned warning `apt-get install`
+        == pinned
+        == seed-000-dbt
+        2:6 image-unpinned hint `ghcr.io/dbt-labs/dbt-core:1.4.1`
+        5:5 package-unpinned warning `apt-get install`
+        == seed-002-internal-base
+        2:6 image-unpinned hint `registry.internal.example:5000/platform/app-base:2024.03`
+        == seed-003-drift-sources
+        2:17 image-floating-tag information `buster`
+        2:17 image-unpinned hint `buster`
+        8:23 package-upgrade information `apt-get upgrade`
+        9:5 package-unpinned warning `apt-get install`
+        12:5 add-url-unchecked warning `https://github.com/mikefarah/yq/releases/download/v4.44.3/yq_linux_amd64`
+        13:5 remote-script-pipe warning `curl -fsSL https://get.example-tool.dev/install.sh | bash -s -- --yes`
+        16:5 package-unpinned warning `pip3 install`
+        == seed-004-shared-tag
+        2:6 image-unpinned hint `python:2.7`
+        2:13 image-floating-tag information `2.7`
+    "#]].assert_eq(&out);
+}

@@ -170,3 +170,39 @@ impl State {
         self.mark_all_dirty();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lsp::document::Document;
+
+    #[test]
+    fn a_burst_of_changes_is_analysed_once_with_the_newest_text() {
+        let mut state = State::default();
+        let uri: Uri = "file:///w/Dockerfile".parse().unwrap();
+        state.documents.insert(
+            State::key(&uri),
+            Document::new(uri.clone(), FileKind::Dockerfile, "FROM a\n".into(), 1),
+        );
+        for version in 2..=50 {
+            state.documents.get_mut(&State::key(&uri)).unwrap().version = version;
+            state.mark_dirty(&uri);
+        }
+        let snapshot = state.next_snapshot().expect("one analysis");
+        assert_eq!(snapshot.version, 50);
+        assert!(state.next_snapshot().is_none());
+    }
+
+    #[test]
+    fn closed_documents_are_not_analysed() {
+        let mut state = State::default();
+        let uri: Uri = "file:///w/Dockerfile".parse().unwrap();
+        state.documents.insert(
+            State::key(&uri),
+            Document::new(uri.clone(), FileKind::Dockerfile, "FROM a\n".into(), 1),
+        );
+        state.mark_dirty(&uri);
+        state.documents.clear();
+        assert!(state.next_snapshot().is_none());
+    }
+}
