@@ -22,10 +22,7 @@ fn measure(iterations: usize, mut f: impl FnMut()) -> (Duration, Duration) {
         })
         .collect();
     samples.sort();
-    (
-        samples[samples.len() / 2],
-        samples[(samples.len() * 95 / 100).min(samples.len() - 1)],
-    )
+    (samples[samples.len() / 2], samples[(samples.len() * 95 / 100).min(samples.len() - 1)])
 }
 
 fn fmt(d: Duration) -> String {
@@ -43,12 +40,7 @@ fn main() {
     if std::env::args().any(|a| a == "--once") {
         let text = generate::dockerfile(10_000, 42);
         let tree = Dockerfile::parse(&text);
-        let found = diagnostics::dockerfile(
-            &tree,
-            &text,
-            &ImageFacts::default(),
-            &RuleSettings::default(),
-        );
+        let found = diagnostics::dockerfile(&tree, &text, &ImageFacts::default(), &RuleSettings::default());
         println!("{} findings", found.len());
         return;
     }
@@ -61,11 +53,7 @@ fn main() {
     let mut edit_medians = Vec::new();
     for lines in [100usize, 1_000, 10_000] {
         let text = generate::dockerfile(lines, 42);
-        let iterations = if quick {
-            20
-        } else {
-            (2_000_000 / lines).clamp(50, 2_000)
-        };
+        let iterations = if quick { 20 } else { (2_000_000 / lines).clamp(50, 2_000) };
         let parsed = Dockerfile::parse(&text);
         let (parse_median, parse_p95) = measure(iterations, || {
             black_box(Dockerfile::parse(black_box(&text)));
@@ -75,10 +63,7 @@ fn main() {
             black_box(diagnostics::dockerfile(&tree, &text, &facts, &settings));
         });
         // Type one character into the middle of a RUN line, then delete it again.
-        let at = text[text.len() / 2..]
-            .find("apt-get install")
-            .map(|i| text.len() / 2 + i + 3)
-            .expect("a RUN line");
+        let at = text[text.len() / 2..].find("apt-get install").map(|i| text.len() / 2 + i + 3).expect("a RUN line");
         let mut with_char = text.clone();
         with_char.insert(at, 'x');
         let mut tree = parsed.clone();

@@ -86,13 +86,20 @@ pub fn dockerfile(lines: usize, seed: u64) -> String {
                     }
                     out.push_str(" && rm -rf /var/lib/apt/lists/*\n");
                 }
-                2 => out.push_str("RUN pip install --no-cache-dir -r requirements.txt && pip install flask==3.0.3 gunicorn\n"),
+                2 => out.push_str(
+                    "RUN pip install --no-cache-dir -r requirements.txt && pip install flask==3.0.3 gunicorn\n",
+                ),
                 3 => out.push_str("RUN <<EOF\nset -eux\nnpm ci\nnpm install -g pnpm\nEOF\n"),
                 4 => out.push_str("RUN curl -fsSL https://example.com/install.sh | sh -s -- -y\n"),
                 5 => out.push_str("ADD https://example.com/tool.tar.gz /opt/\nCOPY --link --chown=1000:1000 . .\n"),
                 6 => out.push_str("VOLUME /data\nCOPY seed/ /data/\n"),
-                7 => out.push_str(&format!("COPY --from={} /out /out\n", if stage > 1 { "stage0" } else { "alpine:3.20.3" })),
-                _ => out.push_str("RUN --mount=type=cache,target=/root/.cache \\\n    go build -o /out/app ./cmd/app\n"),
+                7 => out.push_str(&format!(
+                    "COPY --from={} /out /out\n",
+                    if stage > 1 { "stage0" } else { "alpine:3.20.3" }
+                )),
+                _ => {
+                    out.push_str("RUN --mount=type=cache,target=/root/.cache \\\n    go build -o /out/app ./cmd/app\n")
+                }
             }
         }
         out.push_str("EXPOSE 8080\nCMD [\"/out/app\"]\n\n");

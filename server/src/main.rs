@@ -17,22 +17,14 @@ fn main() -> ExitCode {
     match command {
         Command::Help => {
             print!("{HELP}");
-            if args.is_empty() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            }
+            if args.is_empty() { ExitCode::from(2) } else { ExitCode::SUCCESS }
         }
         Command::Version => {
             println!("driftls {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
         Command::Lsp => {
-            let runtime = match tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-            {
+            let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("driftls: cannot start the async runtime: {e}");
@@ -44,12 +36,7 @@ fn main() -> ExitCode {
             runtime.shutdown_background();
             ExitCode::SUCCESS
         }
-        Command::Check {
-            paths,
-            format,
-            offline: _,
-            quiet,
-        } => {
+        Command::Check { paths, format, offline: _, quiet } => {
             let report = cli::check::run(&paths);
             let mut stdout = std::io::stdout().lock();
             let _ = stdout.write_all(cli::output::render(&report, format).as_bytes());
@@ -61,11 +48,8 @@ fn main() -> ExitCode {
                 for n in &report.notes {
                     eprintln!("driftls: {n}");
                 }
-                let warnings = report
-                    .findings
-                    .iter()
-                    .filter(|f| f.severity >= driftls::analysis::Severity::Warning)
-                    .count();
+                let warnings =
+                    report.findings.iter().filter(|f| f.severity >= driftls::analysis::Severity::Warning).count();
                 eprintln!(
                     "driftls: {} file(s) checked, {} finding(s), {} at warning or above",
                     report.files_checked,

@@ -9,11 +9,7 @@ use serde_json::Value;
 use crate::support::{driftls, fixtures, temp_dir};
 
 fn run(args: &[&str], cwd: &Path) -> Output {
-    Command::new(driftls())
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("run driftls")
+    Command::new(driftls()).args(args).current_dir(cwd).output().expect("run driftls")
 }
 
 fn stdout(o: &Output) -> String {
@@ -33,12 +29,7 @@ fn text_output_and_exit_code_one_for_warnings() {
         .map(|l| {
             // `path:line:col: severity code message`: keep everything but the message.
             let mut parts = l.splitn(4, ' ');
-            format!(
-                "{} {} {}",
-                parts.next().unwrap(),
-                parts.next().unwrap(),
-                parts.next().unwrap()
-            )
+            format!("{} {} {}", parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap())
         })
         .collect();
     expect![[r#"
@@ -53,29 +44,16 @@ fn text_output_and_exit_code_one_for_warnings() {
         ]
     "#]]
     .assert_debug_eq(&lines);
-    assert!(
-        stderr(&out).contains("1 file(s) checked, 7 finding(s), 4 at warning or above"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("1 file(s) checked, 7 finding(s), 4 at warning or above"), "{}", stderr(&out));
 }
 
 #[test]
 fn exit_code_zero_when_nothing_at_warning_or_above() {
     let clean = run(&["check", "pinned"], &fixtures());
-    assert_eq!(
-        clean.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&clean),
-        stderr(&clean)
-    );
+    assert_eq!(clean.status.code(), Some(0), "{}{}", stdout(&clean), stderr(&clean));
     assert_eq!(stdout(&clean), "");
     // Information and hints are printed but do not fail the build.
-    let quiet = run(
-        &["check", "--quiet", "seed-004-shared-tag/Dockerfile"],
-        &fixtures(),
-    );
+    let quiet = run(&["check", "--quiet", "seed-004-shared-tag/Dockerfile"], &fixtures());
     assert_eq!(quiet.status.code(), Some(0));
     assert_eq!(stdout(&quiet).lines().count(), 2);
     assert_eq!(stderr(&quiet), "");
@@ -95,29 +73,19 @@ fn exit_code_two_for_usage_and_io_errors() {
     std::fs::write(dir.join("Dockerfile"), b"FROM ubuntu\n\xff\xfe\n").unwrap();
     let binary = run(&["check", "Dockerfile"], &dir);
     assert_eq!(binary.status.code(), Some(2));
-    assert!(
-        stderr(&binary).contains("Dockerfile: not UTF-8 text; not checked"),
-        "{}",
-        stderr(&binary)
-    );
+    assert!(stderr(&binary).contains("Dockerfile: not UTF-8 text; not checked"), "{}", stderr(&binary));
 }
 
 #[test]
 fn version_help_and_bare_invocation() {
     let version = run(&["--version"], &fixtures());
     assert_eq!(version.status.code(), Some(0));
-    assert_eq!(
-        stdout(&version).trim(),
-        format!("driftls {}", env!("CARGO_PKG_VERSION"))
-    );
+    assert_eq!(stdout(&version).trim(), format!("driftls {}", env!("CARGO_PKG_VERSION")));
     let help = run(&["--help"], &fixtures());
     assert_eq!(help.status.code(), Some(0));
     assert!(stdout(&help).contains("driftls check [OPTIONS] [PATH]..."));
     // A bare `driftls` prints help instead of waiting for LSP on stdin.
-    let bare = Command::new(driftls())
-        .stdin(std::process::Stdio::piped())
-        .output()
-        .unwrap();
+    let bare = Command::new(driftls()).stdin(std::process::Stdio::piped()).output().unwrap();
     assert_eq!(bare.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bare.stdout).contains("USAGE:"));
 }
@@ -131,11 +99,8 @@ fn directories_honour_gitignore_and_project_settings() {
     std::fs::write(dir.join("ignored/Dockerfile"), "FROM ubuntu\n").unwrap();
     std::fs::write(dir.join("svc/api/api.Dockerfile"), "FROM node:latest\n").unwrap();
     std::fs::write(dir.join("svc/README.md"), "FROM ubuntu\n").unwrap();
-    std::fs::write(
-        dir.join(".driftls.toml"),
-        "[rules]\nimage-unpinned = \"off\"\nimage-latest = \"information\"\n",
-    )
-    .unwrap();
+    std::fs::write(dir.join(".driftls.toml"), "[rules]\nimage-unpinned = \"off\"\nimage-latest = \"information\"\n")
+        .unwrap();
     let out = run(&["check", "."], &dir);
     assert_eq!(
         stdout(&out),
@@ -147,17 +112,9 @@ fn directories_honour_gitignore_and_project_settings() {
     let out = run(&["check", "--format", "json", "."], &dir);
     assert_eq!(out.status.code(), Some(1));
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
-    let codes: Vec<&str> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap())
-        .collect();
+    let codes: Vec<&str> = report["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["image-unpinned", "image-latest", "config-invalid"]);
-    assert_eq!(
-        report["findings"][2]["range"]["start"],
-        serde_json::json!({ "line": 2, "column": 18 })
-    );
+    assert_eq!(report["findings"][2]["range"]["start"], serde_json::json!({ "line": 2, "column": 18 }));
     assert_eq!(report["filesChecked"], 1);
 }
 
@@ -172,10 +129,8 @@ fn sarif_output_is_valid_against_the_sarif_2_1_0_schema() {
     let schema_text = schema_text.replace(r#"{2}-[a-zA-Z]{2}]?$"#, r#"{2}-[a-zA-Z]{2}\\]?$"#);
     let schema: Value = serde_json::from_str(&schema_text).unwrap();
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&sarif)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
+    let errors: Vec<String> =
+        validator.iter_errors(&sarif).map(|e| format!("{} at {}", e, e.instance_path())).collect();
     assert!(errors.is_empty(), "SARIF invalid: {errors:#?}");
     // The schema accepts a lot; check the parts CI systems read.
     let run0 = &sarif["runs"][0];
@@ -185,23 +140,9 @@ fn sarif_output_is_valid_against_the_sarif_2_1_0_schema() {
     assert_eq!(results.len(), stdout(&text).lines().count());
     let first = &results[0];
     let rule_index = first["ruleIndex"].as_u64().unwrap() as usize;
-    assert_eq!(
-        run0["tool"]["driver"]["rules"][rule_index]["id"],
-        first["ruleId"]
-    );
-    assert!(
-        first["locations"][0]["physicalLocation"]["region"]["startLine"]
-            .as_u64()
-            .unwrap()
-            >= 1
-    );
+    assert_eq!(run0["tool"]["driver"]["rules"][rule_index]["id"], first["ruleId"]);
+    assert!(first["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64().unwrap() >= 1);
     // A result with related locations (the VOLUME a write collides with).
-    let volume = results
-        .iter()
-        .find(|r| r["ruleId"] == "volume-write-after-declare")
-        .expect("volume finding");
-    assert_eq!(
-        volume["relatedLocations"][0]["physicalLocation"]["region"]["startLine"],
-        2
-    );
+    let volume = results.iter().find(|r| r["ruleId"] == "volume-write-after-declare").expect("volume finding");
+    assert_eq!(volume["relatedLocations"][0]["physicalLocation"]["region"]["startLine"], 2);
 }

@@ -33,12 +33,7 @@ fn fixture_dockerfile_gets_expected_codes_at_expected_ranges() {
     let first = &diagnostics[0];
     assert_eq!(first["source"], "driftls");
     assert_eq!(first["severity"], 3, "information");
-    assert!(
-        first["message"]
-            .as_str()
-            .unwrap()
-            .contains("ARG BASE_FLAVOR")
-    );
+    assert!(first["message"].as_str().unwrap().contains("ARG BASE_FLAVOR"));
     assert_eq!(client.shutdown().code(), Some(0));
 }
 
@@ -47,7 +42,11 @@ fn typing_and_deleting_updates_diagnostics_after_each_edit() {
     let dir = temp_dir("typing");
     let u = uri(&dir.join("Dockerfile"));
     let mut client = Client::start(&dir, utf16_client());
-    client.open(&u, "dockerfile", "FROM alpine:3.20.3@sha256:829a63ad2b1389e393e5decf5df25860347d09643c335d1dc3d91d25326d3067\n");
+    client.open(
+        &u,
+        "dockerfile",
+        "FROM alpine:3.20.3@sha256:829a63ad2b1389e393e5decf5df25860347d09643c335d1dc3d91d25326d3067\n",
+    );
     assert!(client.diagnostics(&u, Some(1)).is_empty());
     // Type a RUN line one character at a time.
     let line = "RUN curl -s https://x/i.sh | sh";
@@ -57,11 +56,8 @@ fn typing_and_deleting_updates_diagnostics_after_each_edit() {
         client.change(&u, version, (1, i as u32), (1, i as u32), &line[i..=i]);
         let found = summary(&client.diagnostics(&u, Some(version)));
         // The pipe is a finding only once `sh` is complete.
-        let expected: Vec<String> = if i + 1 == line.len() {
-            vec!["remote-script-pipe 1:4-1:31".into()]
-        } else {
-            vec![]
-        };
+        let expected: Vec<String> =
+            if i + 1 == line.len() { vec!["remote-script-pipe 1:4-1:31".into()] } else { vec![] };
         assert_eq!(found, expected, "after typing {:?}", &line[..=i]);
     }
     // Delete the interpreter: the pipe into `sh` is gone.
@@ -100,22 +96,13 @@ fn non_ascii_before_the_image_gives_exact_utf16_and_utf8_ranges() {
     let mut client = Client::start(&dir, utf16_client());
     client.open(&u, "dockerfile", text);
     let found = summary(&client.diagnostics(&u, Some(1)));
-    assert_eq!(
-        found,
-        ["image-unpinned 1:20-1:31", "image-latest 1:25-1:31"]
-    );
+    assert_eq!(found, ["image-unpinned 1:20-1:31", "image-latest 1:25-1:31"]);
     drop(client);
     // A client that offers UTF-8 gets byte columns: é is 2 bytes, 😀 is 4.
-    let mut client = Client::start(
-        &dir,
-        json!({ "general": { "positionEncodings": ["utf-8", "utf-16"] } }),
-    );
+    let mut client = Client::start(&dir, json!({ "general": { "positionEncodings": ["utf-8", "utf-16"] } }));
     client.open(&u, "dockerfile", text);
     let found = summary(&client.diagnostics(&u, Some(1)));
-    assert_eq!(
-        found,
-        ["image-unpinned 1:23-1:34", "image-latest 1:28-1:34"]
-    );
+    assert_eq!(found, ["image-unpinned 1:23-1:34", "image-latest 1:28-1:34"]);
 }
 
 #[test]
@@ -123,15 +110,8 @@ fn crlf_document_ranges() {
     let dir = temp_dir("crlf");
     let u = uri(&dir.join("Dockerfile"));
     let mut client = Client::start(&dir, utf16_client());
-    client.open(
-        &u,
-        "dockerfile",
-        "FROM scratch\r\nRUN apt-get update && \\\r\n    apt-get install -y curl\r\n",
-    );
-    assert_eq!(
-        summary(&client.diagnostics(&u, Some(1))),
-        ["package-unpinned 2:4-2:19"]
-    );
+    client.open(&u, "dockerfile", "FROM scratch\r\nRUN apt-get update && \\\r\n    apt-get install -y curl\r\n");
+    assert_eq!(summary(&client.diagnostics(&u, Some(1))), ["package-unpinned 2:4-2:19"]);
 }
 
 #[test]
@@ -141,10 +121,7 @@ fn closing_a_document_clears_its_diagnostics() {
     let mut client = Client::start(&dir, utf16_client());
     client.open(&u, "dockerfile", "FROM ubuntu\n");
     assert_eq!(client.diagnostics(&u, Some(1)).len(), 2);
-    client.notify(
-        "textDocument/didClose",
-        json!({ "textDocument": { "uri": u } }),
-    );
+    client.notify("textDocument/didClose", json!({ "textDocument": { "uri": u } }));
     let cleared = client.wait_for("cleared diagnostics", |m| {
         m["method"] == "textDocument/publishDiagnostics"
             && m["params"]["uri"] == json!(u)
@@ -157,11 +134,9 @@ fn closing_a_document_clears_its_diagnostics() {
 fn files_detected_by_name_and_language_id() {
     let dir = temp_dir("kinds");
     let mut client = Client::start(&dir, utf16_client());
-    for (name, language) in [
-        ("api.Dockerfile", "plaintext"),
-        ("Containerfile", "plaintext"),
-        ("build.txt", "dockerfile"),
-    ] {
+    for (name, language) in
+        [("api.Dockerfile", "plaintext"), ("Containerfile", "plaintext"), ("build.txt", "dockerfile")]
+    {
         let u = uri(&dir.join(name));
         client.open(&u, language, "FROM ubuntu:latest\n");
         assert_eq!(summary(&client.diagnostics(&u, Some(1))).len(), 2, "{name}");
@@ -177,10 +152,7 @@ fn editor_settings_turn_rules_off_and_change_severity() {
     let u = uri(&dir.join("Dockerfile"));
     let mut client = Client::start(&dir, utf16_client());
     client.open(&u, "dockerfile", "FROM ubuntu:latest\n");
-    assert_eq!(
-        summary(&client.diagnostics(&u, Some(1))),
-        ["image-unpinned 0:5-0:18", "image-latest 0:12-0:18"]
-    );
+    assert_eq!(summary(&client.diagnostics(&u, Some(1))), ["image-unpinned 0:5-0:18", "image-latest 0:12-0:18"]);
     client.notify(
         "workspace/didChangeConfiguration",
         json!({ "settings": { "driftls": { "rules": { "image-unpinned": "off", "image-latest": "error" } } } }),
@@ -189,21 +161,14 @@ fn editor_settings_turn_rules_off_and_change_severity() {
     assert_eq!(found[0]["severity"], 1);
     // Settings pulled with workspace/configuration when the notification carries none.
     client.configuration = json!({ "rules": { "image-latest": "off" } });
-    client.notify(
-        "workspace/didChangeConfiguration",
-        json!({ "settings": null }),
-    );
+    client.notify("workspace/didChangeConfiguration", json!({ "settings": null }));
     client.wait_summary(&u, &["image-unpinned 0:5-0:18"]);
 }
 
 #[test]
 fn project_settings_file_and_its_errors() {
     let dir = temp_dir("project-settings");
-    std::fs::write(
-        dir.join(".driftls.toml"),
-        "[rules]\nimage-unpinned = \"off\"\nimage-lates = \"off\"\n",
-    )
-    .unwrap();
+    std::fs::write(dir.join(".driftls.toml"), "[rules]\nimage-unpinned = \"off\"\nimage-lates = \"off\"\n").unwrap();
     let u = uri(&dir.join("Dockerfile"));
     let mut client = Client::start(&dir, utf16_client());
     // The malformed key gets one diagnostic on the settings file, which is not even open.
@@ -232,13 +197,7 @@ fn a_burst_of_edits_publishes_the_newest_version_and_never_goes_back() {
     let last = 301;
     for version in 2..=last {
         let col = (version - 2) as u32;
-        client.change(
-            &u,
-            version,
-            (1, col),
-            (1, col),
-            if version == last { "\n" } else { "x" },
-        );
+        client.change(&u, version, (1, col), (1, col), if version == last { "\n" } else { "x" });
     }
     client.change(&u, last + 1, (2, 0), (2, 0), "RUN pip install flask\n");
     let mut seen = Vec::new();
@@ -249,15 +208,9 @@ fn a_burst_of_edits_publishes_the_newest_version_and_never_goes_back() {
         let v = m["params"]["version"].as_i64().unwrap();
         seen.push(v);
         if v == last + 1 {
-            assert_eq!(
-                summary(m["params"]["diagnostics"].as_array().unwrap()),
-                ["package-unpinned 2:4-2:15"]
-            );
+            assert_eq!(summary(m["params"]["diagnostics"].as_array().unwrap()), ["package-unpinned 2:4-2:15"]);
             break;
         }
     }
-    assert!(
-        seen.windows(2).all(|w| w[0] < w[1]),
-        "versions went back: {seen:?}"
-    );
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "versions went back: {seen:?}");
 }

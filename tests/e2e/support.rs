@@ -80,10 +80,7 @@ impl Client {
                 "capabilities": capabilities,
             }),
         );
-        assert!(
-            result.get("capabilities").is_some(),
-            "initialize result: {result}"
-        );
+        assert!(result.get("capabilities").is_some(), "initialize result: {result}");
         client.notify("initialized", json!({}));
         client
     }
@@ -136,12 +133,7 @@ impl Client {
                         continue;
                     }
                     if message.get("method") == Some(&json!("window/logMessage")) {
-                        self.logs.push(
-                            message["params"]["message"]
-                                .as_str()
-                                .unwrap_or("")
-                                .to_string(),
-                        );
+                        self.logs.push(message["params"]["message"].as_str().unwrap_or("").to_string());
                     }
                     if pred(&message) {
                         return message;
@@ -159,10 +151,7 @@ impl Client {
     }
 
     fn answer_server_request(&mut self, message: &Value) -> bool {
-        let (Some(id), Some(method)) = (
-            message.get("id"),
-            message.get("method").and_then(|m| m.as_str()),
-        ) else {
+        let (Some(id), Some(method)) = (message.get("id"), message.get("method").and_then(|m| m.as_str())) else {
             return false;
         };
         let result = match method {
@@ -183,10 +172,7 @@ impl Client {
                 && m["params"]["uri"] == json!(uri)
                 && version.is_none_or(|v| m["params"]["version"] == json!(v))
         });
-        message["params"]["diagnostics"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        message["params"]["diagnostics"].as_array().cloned().unwrap_or_default()
     }
 
     /// Waits until a publish for `uri` has exactly `expected` (see [`summary`]): for changes whose
@@ -195,16 +181,9 @@ impl Client {
         let message = self.wait_for(&format!("diagnostics {expected:?} for {uri}"), |m| {
             m.get("method") == Some(&json!("textDocument/publishDiagnostics"))
                 && m["params"]["uri"] == json!(uri)
-                && summary(
-                    m["params"]["diagnostics"]
-                        .as_array()
-                        .map_or(&[][..], |a| a.as_slice()),
-                ) == expected
+                && summary(m["params"]["diagnostics"].as_array().map_or(&[][..], |a| a.as_slice())) == expected
         });
-        message["params"]["diagnostics"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        message["params"]["diagnostics"].as_array().cloned().unwrap_or_default()
     }
 
     pub fn open(&mut self, uri: &str, language_id: &str, text: &str) {
@@ -215,14 +194,7 @@ impl Client {
     }
 
     /// One incremental change replacing `(line, character)..(line, character)` with `text`.
-    pub fn change(
-        &mut self,
-        uri: &str,
-        version: i64,
-        start: (u32, u32),
-        end: (u32, u32),
-        text: &str,
-    ) {
+    pub fn change(&mut self, uri: &str, version: i64, start: (u32, u32), end: (u32, u32), text: &str) {
         self.notify(
             "textDocument/didChange",
             json!({

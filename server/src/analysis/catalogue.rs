@@ -95,53 +95,34 @@ impl Rule {
             | VolumeWriteAfterDeclare
             | ComposeAnonymousVolume
             | DeployUpKeepsAnonymousVolumes => Severity::Warning,
-            ImageFloatingTag
-            | ImagePinStale
-            | PackageUpgrade
-            | VolumeInherited
-            | ComposeBindMountOwner => Severity::Information,
+            ImageFloatingTag | ImagePinStale | PackageUpgrade | VolumeInherited | ComposeBindMountOwner => {
+                Severity::Information
+            }
             ImageUnpinned => Severity::Hint,
-            ComposeUndeclaredVolume
-            | ComposeBuildTargetMissing
-            | ComposeBuildFileMissing
-            | ConfigInvalid => Severity::Error,
+            ComposeUndeclaredVolume | ComposeBuildTargetMissing | ComposeBuildFileMissing | ConfigInvalid => {
+                Severity::Error
+            }
         }
     }
 
     /// What the rule catches, in one sentence.
     pub fn summary(self) -> &'static str {
         match self {
-            ImageUntagged => {
-                "An image reference with neither tag nor digest means `latest`, which moves."
-            }
-            ImageLatest => {
-                "A channel tag (`latest`, `stable`, `lts`, …) points at a different image every release."
-            }
+            ImageUntagged => "An image reference with neither tag nor digest means `latest`, which moves.",
+            ImageLatest => "A channel tag (`latest`, `stable`, `lts`, …) points at a different image every release.",
             ImageFloatingTag => {
                 "A tag that names a series (`python:2.7`, `node:20`, `bookworm`) moves to each new release in it."
             }
-            ImageUnpinned => {
-                "A pullable image without `@sha256:` can be re-pushed under the same tag."
-            }
-            ImagePinStale => {
-                "The pinned digest is no longer what the tag resolves to: the tag moved."
-            }
+            ImageUnpinned => "A pullable image without `@sha256:` can be re-pushed under the same tag.",
+            ImagePinStale => "The pinned digest is no longer what the tag resolves to: the tag moved.",
             ImageNotFound => "The registry says this repository or tag does not exist.",
             FromArgUnresolved => {
                 "The base image depends on a build argument without a default, so whoever runs the build chooses it."
             }
-            PackageUnpinned => {
-                "A package install without versions takes whatever the mirror has on build day."
-            }
-            PackageUpgrade => {
-                "A distribution upgrade makes the image whatever the mirror had that day."
-            }
-            RemoteScriptPipe => {
-                "A script downloaded and piped into an interpreter runs whatever the server sends."
-            }
-            AddUrlUnchecked => {
-                "`ADD` of a URL without `--checksum` takes whatever the server sends."
-            }
+            PackageUnpinned => "A package install without versions takes whatever the mirror has on build day.",
+            PackageUpgrade => "A distribution upgrade makes the image whatever the mirror had that day.",
+            RemoteScriptPipe => "A script downloaded and piped into an interpreter runs whatever the server sends.",
+            AddUrlUnchecked => "`ADD` of a URL without `--checksum` takes whatever the server sends.",
             VolumeInherited => {
                 "The base image declares VOLUME paths; compose re-attaches their anonymous volumes on every `up`."
             }
@@ -151,16 +132,12 @@ impl Rule {
             ComposeAnonymousVolume => {
                 "A compose service gets an anonymous volume that `up` re-attaches, so new image content there never appears."
             }
-            ComposeBindMountOwner => {
-                "A bind mount without `user:` leaves root-owned files on the host."
-            }
+            ComposeBindMountOwner => "A bind mount without `user:` leaves root-owned files on the host.",
             ComposeUndeclaredVolume => {
                 "A service mounts a named volume that the top-level `volumes:` does not declare."
             }
             ComposeBuildTargetMissing => "`build.target` names no stage of the Dockerfile.",
-            ComposeBuildFileMissing => {
-                "`build.context` or `build.dockerfile` points at a path that does not exist."
-            }
+            ComposeBuildFileMissing => "`build.context` or `build.dockerfile` points at a path that does not exist.",
             DeployUpKeepsAnonymousVolumes => {
                 "`compose up` without `down` or `--renew-anon-volumes` keeps stale anonymous volumes."
             }

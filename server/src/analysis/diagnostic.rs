@@ -40,9 +40,11 @@ impl fmt::Display for Severity {
     }
 }
 
-/// A place related to a diagnostic (the `VOLUME` a write collides with), in the same file.
+/// A place related to a diagnostic (the `VOLUME` a write collides with): in the same file,
+/// or in `path` (the Dockerfile a compose service builds).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Related {
+    pub path: Option<std::path::PathBuf>,
     pub range: TextRange,
     pub message: String,
 }
@@ -59,20 +61,21 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic at the rule's default severity.
     pub fn new(rule: Rule, range: TextRange, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            rule,
-            severity: rule.default_severity(),
-            range,
-            message: message.into(),
-            related: Vec::new(),
-        }
+        Diagnostic { rule, severity: rule.default_severity(), range, message: message.into(), related: Vec::new() }
     }
 
     pub fn with_related(mut self, range: TextRange, message: impl Into<String>) -> Diagnostic {
-        self.related.push(Related {
-            range,
-            message: message.into(),
-        });
+        self.related.push(Related { path: None, range, message: message.into() });
+        self
+    }
+
+    pub fn with_related_in(
+        mut self,
+        path: &std::path::Path,
+        range: TextRange,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        self.related.push(Related { path: Some(path.to_path_buf()), range, message: message.into() });
         self
     }
 }

@@ -1,35 +1,44 @@
 //! The diagnostics of a document: every rule family, then settings (off / severity) and inline
 //! suppressions, applied in this one place.
 
+use std::path::Path;
+
 use crate::analysis::diagnostic::Diagnostic;
 use crate::analysis::dockerfile_model::Model;
 use crate::analysis::image_facts::ImageFacts;
 use crate::analysis::rules;
 use crate::analysis::settings::RuleSettings;
 use crate::analysis::suppression::Suppressions;
+use crate::analysis::workspace::Workspace;
 use crate::syntax::dockerfile::Dockerfile;
 
 /// The diagnostics of a Dockerfile, sorted by position.
-pub fn dockerfile(
-    file: &Dockerfile,
-    text: &str,
-    facts: &ImageFacts,
-    settings: &RuleSettings,
-) -> Vec<Diagnostic> {
+pub fn dockerfile(file: &Dockerfile, text: &str, facts: &ImageFacts, settings: &RuleSettings) -> Vec<Diagnostic> {
     let model = Model::build(file);
     let mut found = Vec::new();
     rules::image::check(&model, &mut found);
     rules::packages::check(file, &mut found);
     rules::remote::check(file, &mut found);
     rules::volumes::check(file, &model, facts, &mut found);
-    finish(found, file, text, settings)
+    finish(found, text, settings, |offset| file.instruction_at(offset).map_or(offset, |l| l.start as usize))
 }
 
+/// The diagnostics of the compose file at `path` in the workspace.
+pub fn compose(workspace: &Workspace, path: &Path, facts: &ImageFacts, settings: &RuleSettings) -> Vec<Diagnostic> {
+    let Some(file) = workspace.get(path) else { return Vec::new() };
+    let Some(compose) = workspace.compose(path) else { return Vec::new() };
+    let mut found = Vec::new();
+    rules::compose::check(workspace, path, &compose, &file.text, facts, &mut found);
+    finish(found, &file.text, settings, |offset| offset)
+}
+
+/// Settings and suppressions, in one place. `owner_start` maps a finding's offset to the start
+/// of what holds it (a Dockerfile instruction), so a pragma on the line before that counts too.
 fn finish(
     mut found: Vec<Diagnostic>,
-    file: &Dockerfile,
     text: &str,
     settings: &RuleSettings,
+    owner_start: impl Fn(usize) -> usize,
 ) -> Vec<Diagnostic> {
     let suppressions = Suppressions::scan(text);
     found.retain_mut(|d| {
@@ -37,14 +46,10 @@ fn finish(
             return false;
         };
         d.severity = severity;
-        let instruction_start = file
-            .instruction_at(d.range.start as usize)
-            .map_or(d.range.start as usize, |l| l.start as usize);
-        !suppressions.is_suppressed(d.rule.code(), d.range.start as usize, instruction_start)
+        let offset = d.range.start as usize;
+        !suppressions.is_suppressed(d.rule.code(), offset, owner_start(offset))
     });
-    found.sort_by(|a, b| {
-        (a.range.start, a.range.end, a.rule).cmp(&(b.range.start, b.range.end, b.rule))
-    });
+    found.sort_by(|a, b| (a.range.start, a.range.end, a.rule).cmp(&(b.range.start, b.range.end, b.rule)));
     // An ARG default used by several FROMs is reported once.
     found.dedup_by(|a, b| a.rule == b.rule && a.range == b.range);
     found

@@ -56,6 +56,8 @@ pub enum ImageUseKind {
     From,
     CopyFrom,
     MountFrom,
+    /// A compose service's `image:`.
+    Compose,
 }
 
 /// A reference to a registry image somewhere in the file.
@@ -71,11 +73,29 @@ pub struct ImageUse {
 }
 
 impl ImageUse {
+    /// A compose `image:` value: `written` is the scalar's range; `exact` when the value is the
+    /// text between the quotes (no interpolation), so parts map one to one.
+    pub fn compose(value: &str, written: TextRange, exact: bool) -> Option<ImageUse> {
+        use crate::syntax::variables::{Origin, Piece};
+        let image = ImageRef::parse(value).ok()?;
+        let len = value.len();
+        let piece = if exact {
+            Piece { out: TextRange::new(0, len), src: TextRange::new(0, len), origin: Origin::Literal }
+        } else {
+            Piece {
+                out: TextRange::new(0, len),
+                src: TextRange::new(0, written.len()),
+                origin: Origin::Variable(String::new()),
+            }
+        };
+        let expansion =
+            Expansion { value: value.to_string(), pieces: vec![piece], valueless: Vec::new(), undeclared: Vec::new() };
+        Some(ImageUse { kind: ImageUseKind::Compose, instruction: 0, written, expansion, image })
+    }
+
     /// The source range that produced `value_range` of the expanded value, absolute.
     pub fn source_range(&self, value_range: TextRange) -> TextRange {
-        self.expansion
-            .source_range(value_range)
-            .map_or(self.written, |r| r.shift(self.written.start as usize))
+        self.expansion.source_range(value_range).map_or(self.written, |r| r.shift(self.written.start as usize))
     }
 }
 
@@ -101,16 +121,10 @@ impl Model {
         let mut model = Model::default();
         let instructions = &file.instructions;
         // Global ARGs: before the first FROM.
-        for located in instructions
-            .iter()
-            .take_while(|l| !matches!(l.instruction.kind, Kind::From(_)))
-        {
+        for located in instructions.iter().take_while(|l| !matches!(l.instruction.kind, Kind::From(_))) {
             if let Kind::Arg(decls) = &located.instruction.kind {
                 for d in decls {
-                    let decl_range = d
-                        .default
-                        .as_ref()
-                        .map_or(d.name.range, |v| d.name.range.cover(v.range));
+                    let decl_range = d.default.as_ref().map_or(d.name.range, |v| d.name.range.cover(v.range));
                     model.global_args.push(GlobalArg {
                         name: d.name.value.to_string(),
                         default: d.default.as_ref().map(|v| v.value.to_string()),
@@ -132,17 +146,10 @@ impl Model {
             };
             let located = &instructions[at];
             let body = at + 1..froms.get(n + 1).copied().unwrap_or(instructions.len());
-            let name = from
-                .stage_name
-                .as_ref()
-                .map(|w| w.value.to_ascii_lowercase().to_string());
-            let expansion =
-                variables::expand(&from.image.value, escape, &|v| model.lookup_global(v));
+            let name = from.stage_name.as_ref().map(|w| w.value.to_ascii_lowercase().to_string());
+            let expansion = variables::expand(&from.image.value, escape, &|v| model.lookup_global(v));
             let base = if !expansion.undeclared.is_empty() || !expansion.valueless.is_empty() {
-                let uses_automatic = expansion
-                    .undeclared
-                    .iter()
-                    .any(|r| AUTOMATIC_ARGS.contains(&r.name.as_str()));
+                let uses_automatic = expansion.undeclared.iter().any(|r| AUTOMATIC_ARGS.contains(&r.name.as_str()));
                 if !uses_automatic {
                     let declared = |name: &str| model.global_args.iter().any(|a| a.name == name);
                     let refs = expansion
@@ -157,10 +164,7 @@ impl Model {
                             )
                         })
                         .collect();
-                    model.unresolved.push(UnresolvedFrom {
-                        instruction: at,
-                        refs,
-                    });
+                    model.unresolved.push(UnresolvedFrom { instruction: at, refs });
                 }
                 Base::Unresolved
             } else if expansion.value.eq_ignore_ascii_case("scratch") {
@@ -168,20 +172,10 @@ impl Model {
             } else if let Some(stage) = model.stage_named(&expansion.value) {
                 Base::Stage(stage)
             } else {
-                model.push_image(
-                    ImageUseKind::From,
-                    at,
-                    located.abs(from.image.range),
-                    expansion,
-                );
+                model.push_image(ImageUseKind::From, at, located.abs(from.image.range), expansion);
                 Base::Image
             };
-            model.stages.push(Stage {
-                from: at,
-                name,
-                base,
-                body,
-            });
+            model.stages.push(Stage { from: at, name, base, body });
         }
         // COPY --from=… and RUN --mount=…,from=… name earlier stages or images.
         for (i, located) in instructions.iter().enumerate() {
@@ -191,9 +185,7 @@ impl Model {
                     continue;
                 }
                 let value = &expansion.value;
-                let earlier_stage = model
-                    .stage_named(value)
-                    .is_some_and(|s| model.stages[s].from < i)
+                let earlier_stage = model.stage_named(value).is_some_and(|s| model.stages[s].from < i)
                     || value.parse::<usize>().is_ok();
                 if earlier_stage || value.eq_ignore_ascii_case("scratch") {
                     continue;
@@ -210,36 +202,16 @@ impl Model {
     }
 
     fn lookup_global(&self, name: &str) -> Option<Option<String>> {
-        self.global_args
-            .iter()
-            .rev()
-            .find(|a| a.name == name)
-            .map(|a| a.default.clone())
+        self.global_args.iter().rev().find(|a| a.name == name).map(|a| a.default.clone())
     }
 
     fn stage_named(&self, name: &str) -> Option<usize> {
-        self.stages.iter().position(|s| {
-            s.name
-                .as_deref()
-                .is_some_and(|n| n.eq_ignore_ascii_case(name))
-        })
+        self.stages.iter().position(|s| s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name)))
     }
 
-    fn push_image(
-        &mut self,
-        kind: ImageUseKind,
-        instruction: usize,
-        written: TextRange,
-        expansion: Expansion,
-    ) {
+    fn push_image(&mut self, kind: ImageUseKind, instruction: usize, written: TextRange, expansion: Expansion) {
         if let Ok(image) = ImageRef::parse(&expansion.value) {
-            self.images.push(ImageUse {
-                kind,
-                instruction,
-                written,
-                expansion,
-                image,
-            });
+            self.images.push(ImageUse { kind, instruction, written, expansion, image });
         }
     }
 
@@ -249,9 +221,7 @@ impl Model {
 
     /// The stage an instruction belongs to.
     pub fn stage_of(&self, instruction: usize) -> Option<usize> {
-        self.stages
-            .iter()
-            .position(|s| s.from == instruction || s.body.contains(&instruction))
+        self.stages.iter().position(|s| s.from == instruction || s.body.contains(&instruction))
     }
 }
 
@@ -272,11 +242,7 @@ fn image_flags(located: &Located) -> Vec<(TextRange, String)> {
                 if let Some(from) = part.strip_prefix("from=") {
                     let start = value.range.start as usize + offset + 5;
                     let exact = value.value.len() == value.range.len();
-                    let range = if exact {
-                        TextRange::new(start, start + from.len())
-                    } else {
-                        value.range
-                    };
+                    let range = if exact { TextRange::new(start, start + from.len()) } else { value.range };
                     out.push((located.abs(range), from.to_string()));
                 }
                 offset += part.len() + 1;

@@ -1,14 +1,17 @@
 //! Pure functions of (documents, image facts, settings) → diagnostics. No IO, no protocol types.
 
 pub mod catalogue;
+pub mod compose;
 pub mod diagnostic;
 pub mod diagnostics;
 pub mod dockerfile_model;
 pub mod image_facts;
 pub mod rules;
 pub mod settings;
+pub mod stage_facts;
 pub mod suppression;
 pub mod tags;
+pub mod workspace;
 
 pub use catalogue::Rule;
 pub use diagnostic::{Diagnostic, Related, Severity};
@@ -17,3 +20,5 @@ pub use settings::RuleSettings;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_compose;

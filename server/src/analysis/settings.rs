@@ -47,8 +47,7 @@ impl RuleSettings {
     /// `self` with every level of `other` on top.
     pub fn merged(&self, other: &RuleSettings) -> RuleSettings {
         let mut out = self.clone();
-        out.overrides
-            .extend(other.overrides.iter().map(|(r, l)| (*r, *l)));
+        out.overrides.extend(other.overrides.iter().map(|(r, l)| (*r, *l)));
         out
     }
 }
@@ -69,10 +68,8 @@ pub fn parse_project_settings(text: &str) -> (RuleSettings, Vec<ConfigProblem>) 
         Ok(t) => t,
         Err(e) => {
             let range = e.span().map_or(TextRange::empty(0), TextRange::from);
-            let message = format!(
-                "`.driftls.toml` is not valid TOML ({}); driftls uses its defaults",
-                first_line(e.message())
-            );
+            let message =
+                format!("`.driftls.toml` is not valid TOML ({}); driftls uses its defaults", first_line(e.message()));
             return (settings, vec![ConfigProblem { range, message }]);
         }
     };
@@ -80,10 +77,7 @@ pub fn parse_project_settings(text: &str) -> (RuleSettings, Vec<ConfigProblem>) 
         if key.get_ref().as_ref() != "rules" {
             problems.push(ConfigProblem {
                 range: key.span().into(),
-                message: format!(
-                    "unknown section `{}`; `.driftls.toml` has only `[rules]`",
-                    key.get_ref()
-                ),
+                message: format!("unknown section `{}`; `.driftls.toml` has only `[rules]`", key.get_ref()),
             });
             continue;
         }
@@ -98,18 +92,20 @@ pub fn parse_project_settings(text: &str) -> (RuleSettings, Vec<ConfigProblem>) 
             let Some(rule) = Rule::from_code(code.get_ref()) else {
                 problems.push(ConfigProblem {
                     range: code.span().into(),
-                    message: format!(
-                        "unknown rule code `{}`; see the rule table in driftls's README",
-                        code.get_ref()
-                    ),
+                    message: format!("unknown rule code `{}`; see the rule table in driftls's README", code.get_ref()),
                 });
                 continue;
             };
             match level.get_ref() {
-                DeValue::String(s) if Level::parse(s).is_some() => settings.set(rule, Level::parse(s).unwrap_or(Level::Off)),
+                DeValue::String(s) if Level::parse(s).is_some() => {
+                    settings.set(rule, Level::parse(s).unwrap_or(Level::Off))
+                }
                 _ => problems.push(ConfigProblem {
                     range: level.span().into(),
-                    message: format!("`{}` must be one of \"off\", \"hint\", \"information\", \"warning\", \"error\"", code.get_ref()),
+                    message: format!(
+                        "`{}` must be one of \"off\", \"hint\", \"information\", \"warning\", \"error\"",
+                        code.get_ref()
+                    ),
                 }),
             }
         }
@@ -132,9 +128,7 @@ pub fn parse_editor_rules(value: &serde_json::Value) -> (RuleSettings, Vec<Strin
         match (Rule::from_code(code), level.as_str().and_then(Level::parse)) {
             (Some(rule), Some(level)) => settings.set(rule, level),
             (None, _) => problems.push(format!("driftls.rules: unknown rule code `{code}`")),
-            (_, None) => problems.push(format!(
-                "driftls.rules: `{code}` has an unknown level {level}"
-            )),
+            (_, None) => problems.push(format!("driftls.rules: `{code}` has an unknown level {level}")),
         }
     }
     (settings, problems)
@@ -153,18 +147,9 @@ mod tests {
         let text = "[rules]\nimage-unpinned = \"off\"\npackage-upgrade = \"error\"\nimage-lates = \"off\"\nimage-latest = \"loud\"\n";
         let (settings, problems) = parse_project_settings(text);
         assert_eq!(settings.severity(Rule::ImageUnpinned), None);
-        assert_eq!(
-            settings.severity(Rule::PackageUpgrade),
-            Some(Severity::Error)
-        );
-        assert_eq!(
-            settings.severity(Rule::ImageLatest),
-            Some(Severity::Warning)
-        );
-        let shown: Vec<_> = problems
-            .iter()
-            .map(|p| (&text[p.range.as_range()], p.message.as_str()))
-            .collect();
+        assert_eq!(settings.severity(Rule::PackageUpgrade), Some(Severity::Error));
+        assert_eq!(settings.severity(Rule::ImageLatest), Some(Severity::Warning));
+        let shown: Vec<_> = problems.iter().map(|p| (&text[p.range.as_range()], p.message.as_str())).collect();
         expect_test::expect![[r#"
             [
                 (
@@ -185,10 +170,6 @@ mod tests {
         let (settings, problems) = parse_project_settings("[rules\nx = ");
         assert_eq!(settings, RuleSettings::default());
         assert_eq!(problems.len(), 1);
-        assert!(
-            problems[0].message.contains("not valid TOML"),
-            "{}",
-            problems[0].message
-        );
+        assert!(problems[0].message.contains("not valid TOML"), "{}", problems[0].message);
     }
 }

@@ -24,24 +24,17 @@ impl Suppressions {
             return s;
         }
         s.line_starts.push(0);
-        s.line_starts
-            .extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        s.line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         for (n, line) in text.split('\n').enumerate() {
             let Some(hash) = line.find('#') else { continue };
             let comment = line[hash + 1..].trim_start();
             if let Some(codes) = comment.strip_prefix(FILE_PRAGMA) {
                 s.file.extend(parse_codes(codes));
-            } else if let Some(codes) = comment
-                .strip_prefix(LINE_PRAGMA)
-                .or_else(|| find_pragma(line))
-            {
+            } else if let Some(codes) = comment.strip_prefix(LINE_PRAGMA).or_else(|| find_pragma(line)) {
                 let codes = parse_codes(codes);
                 let own_line = line[..hash].trim().is_empty();
                 if own_line {
-                    s.lines
-                        .entry(n + 1)
-                        .or_default()
-                        .extend(codes.iter().cloned());
+                    s.lines.entry(n + 1).or_default().extend(codes.iter().cloned());
                 }
                 s.lines.entry(n).or_default().extend(codes);
             }
@@ -58,36 +51,21 @@ impl Suppressions {
         if self.lines.is_empty() {
             return false;
         }
-        let line_of = |o: usize| {
-            self.line_starts
-                .partition_point(|&s| s <= o)
-                .saturating_sub(1)
-        };
+        let line_of = |o: usize| self.line_starts.partition_point(|&s| s <= o).saturating_sub(1);
         [line_of(offset), line_of(instruction_start)]
             .iter()
-            .any(|l| {
-                self.lines
-                    .get(l)
-                    .is_some_and(|codes| codes.iter().any(|c| c == code))
-            })
+            .any(|l| self.lines.get(l).is_some_and(|codes| codes.iter().any(|c| c == code)))
     }
 }
 
 /// A line pragma after other text on the line (`RUN x # driftls-ignore: a`).
 fn find_pragma(line: &str) -> Option<&str> {
     let at = line.find(LINE_PRAGMA)?;
-    line[..at]
-        .trim_end()
-        .ends_with('#')
-        .then(|| &line[at + LINE_PRAGMA.len()..])
+    line[..at].trim_end().ends_with('#').then(|| &line[at + LINE_PRAGMA.len()..])
 }
 
 fn parse_codes(text: &str) -> Vec<String> {
-    text.split([',', ' ', '\t', '\r'])
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .map(str::to_string)
-        .collect()
+    text.split([',', ' ', '\t', '\r']).map(str::trim).filter(|c| !c.is_empty()).map(str::to_string).collect()
 }
 
 #[cfg(test)]

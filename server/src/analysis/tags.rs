@@ -10,9 +10,8 @@ pub enum TagKind {
     Release,
 }
 
-const CHANNELS: [&str; 10] = [
-    "latest", "stable", "edge", "nightly", "dev", "beta", "canary", "lts", "current", "rolling",
-];
+const CHANNELS: [&str; 10] =
+    ["latest", "stable", "edge", "nightly", "dev", "beta", "canary", "lts", "current", "rolling"];
 
 /// Distribution code names and variant words: on their own they follow the newest release.
 const SERIES_WORDS: [&str; 30] = [
@@ -60,9 +59,7 @@ pub fn classify_tag(image: &ImageRef, tag: &str) -> TagKind {
     let version = parts[0].strip_prefix('v').unwrap_or(parts[0]);
     if version.starts_with(|c: char| c.is_ascii_digit()) {
         let numbers: Vec<&str> = version.split('.').collect();
-        let all_numeric = numbers
-            .iter()
-            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        let all_numeric = numbers.iter().all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
         if !all_numeric {
             // `1.4.1rc1`, `2.0b3`, `20240101T…`: a specific build.
             return TagKind::Release;
@@ -73,27 +70,14 @@ pub fn classify_tag(image: &ImageRef, tag: &str) -> TagKind {
         if numbers[0].len() == 4 && (1990..2200).contains(&numbers[0].parse::<u32>().unwrap_or(0)) {
             return TagKind::Release; // calendar versioning: `2024.03`
         }
-        let needed = if image.is_official() && TWO_PART_RELEASES.contains(&image.short_name()) {
-            2
-        } else {
-            3
-        };
-        return if numbers.len() >= needed {
-            TagKind::Release
-        } else {
-            TagKind::Series
-        };
+        let needed = if image.is_official() && TWO_PART_RELEASES.contains(&image.short_name()) { 2 } else { 3 };
+        return if numbers.len() >= needed { TagKind::Release } else { TagKind::Series };
     }
     let is_series_word = |p: &str| {
         SERIES_WORDS.contains(&p)
-            || p.strip_prefix("alpine")
-                .is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'))
+            || p.strip_prefix("alpine").is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'))
     };
-    if parts.iter().all(|p| is_series_word(p)) {
-        TagKind::Series
-    } else {
-        TagKind::Release
-    }
+    if parts.iter().all(|p| is_series_word(p)) { TagKind::Series } else { TagKind::Release }
 }
 
 #[cfg(test)]

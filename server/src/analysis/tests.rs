@@ -17,19 +17,11 @@ fn render(text: &str, facts: &ImageFacts, with_messages: bool) -> String {
         let line = before.matches('\n').count() + 1;
         let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
         let covered = text[d.range.as_range()].replace('\n', "⏎");
-        out.push_str(&format!(
-            "{line}:{col} {} {} `{covered}`\n",
-            d.rule.code(),
-            d.severity
-        ));
+        out.push_str(&format!("{line}:{col} {} {} `{covered}`\n", d.rule.code(), d.severity));
         if with_messages {
             out.push_str(&format!("    {}\n", d.message));
             for r in &d.related {
-                out.push_str(&format!(
-                    "    related `{}`: {}\n",
-                    &text[r.range.as_range()],
-                    r.message
-                ));
+                out.push_str(&format!("    related `{}`: {}\n", &text[r.range.as_range()], r.message));
             }
         }
     }
@@ -262,16 +254,11 @@ RUN cat newfile.txt
 
 #[test]
 fn volume_from_image_facts() {
-    let text =
-        "FROM ghcr.io/dbt-labs/dbt-core:1.4.1 as build\nWORKDIR /usr/app\nCOPY ourproject/ .\n";
+    let text = "FROM ghcr.io/dbt-labs/dbt-core:1.4.1 as build\nWORKDIR /usr/app\nCOPY ourproject/ .\n";
     let mut facts = ImageFacts::default();
     facts.insert(
         "ghcr.io/dbt-labs/dbt-core:1.4.1",
-        ImageConfig {
-            volumes: vec!["/usr/app".into()],
-            working_dir: Some("/usr/app".into()),
-            user: None,
-        },
+        ImageConfig { volumes: vec!["/usr/app".into()], working_dir: Some("/usr/app".into()), user: None },
     );
     expect![[r#"
         1:6 image-unpinned hint `ghcr.io/dbt-labs/dbt-core:1.4.1`
@@ -294,11 +281,10 @@ fn suppressions_and_settings() {
     let file = Dockerfile::parse(text);
     let mut settings = RuleSettings::default();
     settings.set(Rule::ImageLatest, Level::On(Severity::Error));
-    let found: Vec<String> =
-        diagnostics::dockerfile(&file, text, &ImageFacts::default(), &settings)
-            .iter()
-            .map(|d| format!("{} {} {:?}", d.rule.code(), d.severity, d.range))
-            .collect();
+    let found: Vec<String> = diagnostics::dockerfile(&file, text, &ImageFacts::default(), &settings)
+        .iter()
+        .map(|d| format!("{} {} {:?}", d.rule.code(), d.severity, d.range))
+        .collect();
     expect![[r#"
         [
             "image-latest error 96..102",
@@ -337,12 +323,8 @@ fn non_ascii_and_crlf() {
 #[test]
 fn fixture_dockerfiles() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
-    let mut dirs: Vec<_> = std::fs::read_dir(&root)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
+    let mut dirs: Vec<_> =
+        std::fs::read_dir(&root).unwrap().flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
     dirs.sort();
     let mut out = String::new();
     for dir in dirs {
@@ -350,10 +332,7 @@ fn fixture_dockerfiles() {
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
-        out.push_str(&format!(
-            "== {}\n",
-            dir.file_name().unwrap().to_string_lossy()
-        ));
+        out.push_str(&format!("== {}\n", dir.file_name().unwrap().to_string_lossy()));
         out.push_str(&render(&text, &ImageFacts::default(), false));
     }
     expect![[r#"
@@ -388,5 +367,6 @@ fn fixture_dockerfiles() {
         == seed-004-shared-tag
         2:6 image-unpinned hint `python:2.7`
         2:13 image-floating-tag information `2.7`
-    "#]].assert_eq(&out);
+    "#]]
+    .assert_eq(&out);
 }

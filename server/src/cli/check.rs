@@ -48,11 +48,7 @@ impl Report {
     pub fn exit_code(&self) -> i32 {
         if !self.errors.is_empty() {
             2
-        } else if self
-            .findings
-            .iter()
-            .any(|f| f.severity >= Severity::Warning)
-        {
+        } else if self.findings.iter().any(|f| f.severity >= Severity::Warning) {
             1
         } else {
             0
@@ -72,15 +68,10 @@ pub fn run(paths: &[PathBuf]) -> Report {
             if FileKind::detect(path, None) == FileKind::Dockerfile {
                 files.push(path.clone());
             } else {
-                report.notes.push(format!(
-                    "{}: not a Dockerfile by its name ({name}); skipped",
-                    path.display()
-                ));
+                report.notes.push(format!("{}: not a Dockerfile by its name ({name}); skipped", path.display()));
             }
         } else {
-            report
-                .errors
-                .push(format!("{}: no such file or directory", path.display()));
+            report.errors.push(format!("{}: no such file or directory", path.display()));
         }
     }
     files.sort();
@@ -95,9 +86,7 @@ pub fn run(paths: &[PathBuf]) -> Report {
         }
     }
     report.findings.extend(configs.problem_findings());
-    report
-        .findings
-        .sort_by(|a, b| (&a.path, a.start, a.code).cmp(&(&b.path, b.start, b.code)));
+    report.findings.sort_by(|a, b| (&a.path, a.start, a.code).cmp(&(&b.path, b.start, b.code)));
     report
 }
 
@@ -124,32 +113,20 @@ fn walk(dir: &Path, report: &mut Report) -> Vec<PathBuf> {
 }
 
 fn analyze_parallel(files: &[PathBuf], configs: &ConfigCache) -> Vec<Result<Vec<Finding>, String>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(files.len().max(1));
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
     let chunk = files.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
         let handles: Vec<_> = files
             .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|f| analyze_file(f, configs))
-                        .collect::<Vec<_>>()
-                })
-            })
+            .map(|part| scope.spawn(move || part.iter().map(|f| analyze_file(f, configs)).collect::<Vec<_>>()))
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
     })
 }
 
 fn analyze_file(path: &Path, configs: &ConfigCache) -> Result<Vec<Finding>, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| format!("{}: not UTF-8 text; not checked", path.display()))?;
+    let text = String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text; not checked", path.display()))?;
     let settings = configs.settings_for(path);
     let tree = Dockerfile::parse(&text);
     let found = diagnostics::dockerfile(&tree, &text, &ImageFacts::default(), &settings);
@@ -170,11 +147,7 @@ fn analyze_file(path: &Path, configs: &ConfigCache) -> Result<Vec<Finding>, Stri
                     .into_iter()
                     .map(|r| {
                         let (start, end) = line_cols(&rope, r.range);
-                        RelatedPlace {
-                            start,
-                            end,
-                            message: r.message,
-                        }
+                        RelatedPlace { start, end, message: r.message }
                     })
                     .collect(),
             }
@@ -206,37 +179,22 @@ struct ConfigCache {
 impl ConfigCache {
     fn settings_for(&self, file: &Path) -> RuleSettings {
         let dir = file.parent().map(absolute).unwrap_or_default();
-        self.lookup(&dir)
-            .map(|c| c.settings.clone())
-            .unwrap_or_default()
+        self.lookup(&dir).map(|c| c.settings.clone()).unwrap_or_default()
     }
 
     fn lookup(&self, dir: &Path) -> Option<Arc<LoadedConfig>> {
-        if let Some(found) = self
-            .by_dir
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(dir)
-        {
+        if let Some(found) = self.by_dir.lock().unwrap_or_else(|p| p.into_inner()).get(dir) {
             return found.clone();
         }
         let candidate = dir.join(SETTINGS_FILE);
         let found = match std::fs::read_to_string(&candidate) {
             Ok(text) => {
                 let (settings, problems) = parse_project_settings(&text);
-                Some(Arc::new(LoadedConfig {
-                    path: candidate,
-                    text,
-                    settings,
-                    problems,
-                }))
+                Some(Arc::new(LoadedConfig { path: candidate, text, settings, problems }))
             }
             Err(_) => dir.parent().and_then(|parent| self.lookup(parent)),
         };
-        self.by_dir
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(dir.to_path_buf(), found.clone());
+        self.by_dir.lock().unwrap_or_else(|p| p.into_inner()).insert(dir.to_path_buf(), found.clone());
         found
     }
 
@@ -245,8 +203,7 @@ impl ConfigCache {
         let map = self.by_dir.lock().unwrap_or_else(|p| p.into_inner());
         let mut seen: HashMap<PathBuf, Arc<LoadedConfig>> = HashMap::new();
         for config in map.values().flatten() {
-            seen.entry(config.path.clone())
-                .or_insert_with(|| config.clone());
+            seen.entry(config.path.clone()).or_insert_with(|| config.clone());
         }
         let mut out = Vec::new();
         for config in seen.values() {

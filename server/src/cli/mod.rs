@@ -38,12 +38,7 @@ EXIT STATUS (check):
 #[derive(Debug, PartialEq, Eq)]
 pub enum Command {
     Lsp,
-    Check {
-        paths: Vec<PathBuf>,
-        format: Format,
-        offline: bool,
-        quiet: bool,
-    },
+    Check { paths: Vec<PathBuf>, format: Format, offline: bool, quiet: bool },
     Version,
     Help,
 }
@@ -73,18 +68,14 @@ pub fn parse_args(args: &[String]) -> Result<Command, String> {
             while let Some(a) = rest.next() {
                 match a.as_str() {
                     "--format" => {
-                        let v = rest
-                            .next()
-                            .ok_or("--format needs a value: text, json or sarif")?;
-                        format = Format::parse(v).ok_or_else(|| {
-                            format!("unknown format {v}: use text, json or sarif")
-                        })?;
+                        let v = rest.next().ok_or("--format needs a value: text, json or sarif")?;
+                        format =
+                            Format::parse(v).ok_or_else(|| format!("unknown format {v}: use text, json or sarif"))?;
                     }
                     s if s.starts_with("--format=") => {
                         let v = &s["--format=".len()..];
-                        format = Format::parse(v).ok_or_else(|| {
-                            format!("unknown format {v}: use text, json or sarif")
-                        })?;
+                        format =
+                            Format::parse(v).ok_or_else(|| format!("unknown format {v}: use text, json or sarif"))?;
                     }
                     "--offline" => offline = true,
                     "--quiet" | "-q" => quiet = true,
@@ -98,12 +89,7 @@ pub fn parse_args(args: &[String]) -> Result<Command, String> {
             if paths.is_empty() {
                 paths.push(PathBuf::from("."));
             }
-            Ok(Command::Check {
-                paths,
-                format,
-                offline,
-                quiet,
-            })
+            Ok(Command::Check { paths, format, offline, quiet })
         }
         other => Err(format!("unknown command {other}")),
     }

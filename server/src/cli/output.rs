@@ -27,9 +27,7 @@ impl Format {
 pub fn render(report: &Report, format: Format) -> String {
     match format {
         Format::Text => text(report),
-        Format::Json => {
-            serde_json::to_string_pretty(&json_report(report)).unwrap_or_default() + "\n"
-        }
+        Format::Json => serde_json::to_string_pretty(&json_report(report)).unwrap_or_default() + "\n",
         Format::Sarif => serde_json::to_string_pretty(&sarif(report)).unwrap_or_default() + "\n",
     }
 }
@@ -117,10 +115,7 @@ fn sarif(report: &Report) -> Value {
         .findings
         .iter()
         .map(|f| {
-            let rule_index = Rule::ALL
-                .iter()
-                .position(|r| r.code() == f.code)
-                .unwrap_or(0);
+            let rule_index = Rule::ALL.iter().position(|r| r.code() == f.code).unwrap_or(0);
             let location = json!({
                 "physicalLocation": {
                     "artifactLocation": { "uri": artifact_uri(f) },

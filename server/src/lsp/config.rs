@@ -12,11 +12,7 @@ pub struct EditorSettings {
 
 /// Reads the section; unknown or malformed entries are returned as log lines.
 pub fn parse(section: &serde_json::Value) -> (EditorSettings, Vec<String>) {
-    let (rules, problems) =
-        parse_editor_rules(section.get("rules").unwrap_or(&serde_json::Value::Null));
-    let offline = section
-        .get("offline")
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false);
+    let (rules, problems) = parse_editor_rules(section.get("rules").unwrap_or(&serde_json::Value::Null));
+    let offline = section.get("offline").and_then(|v| v.as_bool()).unwrap_or(false);
     (EditorSettings { rules, offline }, problems)
 }

@@ -11,24 +11,15 @@ use crate::text::{self, Encoding, LineCol};
 pub fn range(rope: &Rope, range: TextRange, encoding: Encoding) -> lsp::Range {
     let start = text::line_col(rope, range.start as usize, encoding);
     let end = text::line_col(rope, range.end as usize, encoding);
-    lsp::Range {
-        start: position(start),
-        end: position(end),
-    }
+    lsp::Range { start: position(start), end: position(end) }
 }
 
 pub fn position(at: LineCol) -> lsp::Position {
-    lsp::Position {
-        line: at.line,
-        character: at.col,
-    }
+    lsp::Position { line: at.line, character: at.col }
 }
 
 pub fn line_col(p: lsp::Position) -> LineCol {
-    LineCol {
-        line: p.line,
-        col: p.character,
-    }
+    LineCol { line: p.line, col: p.character }
 }
 
 pub fn severity(s: Severity) -> lsp::DiagnosticSeverity {
@@ -40,20 +31,12 @@ pub fn severity(s: Severity) -> lsp::DiagnosticSeverity {
     }
 }
 
-pub fn diagnostic(
-    uri: &lsp::Uri,
-    rope: &Rope,
-    d: &Diagnostic,
-    encoding: Encoding,
-) -> lsp::Diagnostic {
+pub fn diagnostic(uri: &lsp::Uri, rope: &Rope, d: &Diagnostic, encoding: Encoding) -> lsp::Diagnostic {
     let related: Vec<lsp::DiagnosticRelatedInformation> = d
         .related
         .iter()
         .map(|r| lsp::DiagnosticRelatedInformation {
-            location: lsp::Location {
-                uri: uri.clone(),
-                range: range(rope, r.range, encoding),
-            },
+            location: lsp::Location { uri: uri.clone(), range: range(rope, r.range, encoding) },
             message: r.message.clone(),
         })
         .collect();

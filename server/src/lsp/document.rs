@@ -34,42 +34,23 @@ pub enum ChangeError {
 impl std::fmt::Display for ChangeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ChangeError::Inverted { start, end } => write!(
-                f,
-                "change range starts at {}:{} after its end {}:{}",
-                start.line, start.col, end.line, end.col
-            ),
+            ChangeError::Inverted { start, end } => {
+                write!(f, "change range starts at {}:{} after its end {}:{}", start.line, start.col, end.line, end.col)
+            }
         }
     }
 }
 
 impl Document {
-    pub fn new(
-        uri: tower_lsp_server::ls_types::Uri,
-        kind: FileKind,
-        text: String,
-        version: i32,
-    ) -> Document {
+    pub fn new(uri: tower_lsp_server::ls_types::Uri, kind: FileKind, text: String, version: i32) -> Document {
         let dockerfile = (kind == FileKind::Dockerfile).then(|| Dockerfile::parse(&text));
-        Document {
-            uri,
-            version,
-            kind,
-            rope: Rope::from_str(&text),
-            text,
-            dockerfile,
-        }
+        Document { uri, version, kind, rope: Rope::from_str(&text), text, dockerfile }
     }
 
     /// Applies one change; returns whether a position had to be clamped (for the log).
     pub fn apply(&mut self, change: &Change<'_>, encoding: Encoding) -> Result<bool, ChangeError> {
         let Some((start, end)) = change.range else {
-            *self = Document::new(
-                self.uri.clone(),
-                self.kind,
-                change.text.to_string(),
-                self.version,
-            );
+            *self = Document::new(self.uri.clone(), self.kind, change.text.to_string(), self.version);
             return Ok(false);
         };
         let s = text::offset(&self.rope, start, encoding);
@@ -77,19 +58,12 @@ impl Document {
         if s.offset > e.offset {
             return Err(ChangeError::Inverted { start, end });
         }
-        let (start_char, end_char) = (
-            self.rope.byte_to_char(s.offset),
-            self.rope.byte_to_char(e.offset),
-        );
+        let (start_char, end_char) = (self.rope.byte_to_char(s.offset), self.rope.byte_to_char(e.offset));
         self.rope.remove(start_char..end_char);
         self.rope.insert(start_char, change.text);
         self.text.replace_range(s.offset..e.offset, change.text);
         if let Some(tree) = &mut self.dockerfile {
-            tree.edit(
-                TextRange::new(s.offset, e.offset),
-                change.text.len(),
-                &self.text,
-            );
+            tree.edit(TextRange::new(s.offset, e.offset), change.text.len(), &self.text);
         }
         Ok(s.clamped || e.clamped)
     }
@@ -101,12 +75,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn doc(text: &str) -> Document {
-        Document::new(
-            "file:///Dockerfile".parse().unwrap(),
-            FileKind::Dockerfile,
-            text.into(),
-            1,
-        )
+        Document::new("file:///Dockerfile".parse().unwrap(), FileKind::Dockerfile, text.into(), 1)
     }
 
     fn at(line: u32, col: u32) -> LineCol {
@@ -116,13 +85,7 @@ mod tests {
     #[test]
     fn inverted_range_is_rejected_and_nothing_changes() {
         let mut doc = doc("FROM a\n");
-        let err = doc.apply(
-            &Change {
-                range: Some((at(0, 4), at(0, 2))),
-                text: "x",
-            },
-            Encoding::Utf16,
-        );
+        let err = doc.apply(&Change { range: Some((at(0, 4), at(0, 2))), text: "x" }, Encoding::Utf16);
         assert!(err.is_err());
         assert_eq!(doc.text, "FROM a\n");
     }

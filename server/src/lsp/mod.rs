@@ -12,7 +12,5 @@ use tower_lsp_server::{LspService, Server as Transport};
 /// Serves LSP over stdin/stdout until the client exits or stdin closes.
 pub async fn run_stdio() {
     let (service, socket) = LspService::new(server::Server::new);
-    Transport::new(tokio::io::stdin(), tokio::io::stdout(), socket)
-        .serve(service)
-        .await;
+    Transport::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
 }

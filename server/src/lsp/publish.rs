@@ -21,10 +21,9 @@ pub async fn run(shared: Arc<Shared>) {
             let analysis = snapshot.analyze();
             let encoding = shared.state().encoding;
             let diagnostics = match analysis {
-                Analysis::Diagnostics(found) => found
-                    .iter()
-                    .map(|d| convert::diagnostic(&snapshot.uri, &snapshot.rope, d, encoding))
-                    .collect(),
+                Analysis::Diagnostics(found) => {
+                    found.iter().map(|d| convert::diagnostic(&snapshot.uri, &snapshot.rope, d, encoding)).collect()
+                }
                 Analysis::TooLarge => vec![lsp::Diagnostic {
                     range: lsp::Range::default(),
                     severity: Some(lsp::DiagnosticSeverity::INFORMATION),
@@ -37,16 +36,9 @@ pub async fn run(shared: Arc<Shared>) {
                 }],
             };
             let _guard = shared.publish_lock.lock().await;
-            let current = shared
-                .state()
-                .documents
-                .get(&State::key(&snapshot.uri))
-                .map(|d| d.version);
+            let current = shared.state().documents.get(&State::key(&snapshot.uri)).map(|d| d.version);
             if current == Some(snapshot.version) {
-                shared
-                    .client
-                    .publish_diagnostics(snapshot.uri, diagnostics, Some(snapshot.version))
-                    .await;
+                shared.client.publish_diagnostics(snapshot.uri, diagnostics, Some(snapshot.version)).await;
             }
         }
     }
@@ -65,12 +57,8 @@ async fn publish_settings_problems(shared: &Shared) {
         };
         let encoding = state.encoding;
         let rope = &state.project.rope;
-        let diagnostics: Vec<lsp::Diagnostic> = state
-            .project
-            .problems
-            .iter()
-            .map(|p| config_diagnostic(rope, p, encoding))
-            .collect();
+        let diagnostics: Vec<lsp::Diagnostic> =
+            state.project.problems.iter().map(|p| config_diagnostic(rope, p, encoding)).collect();
         let version = state.documents.get(&State::key(&uri)).map(|d| d.version);
         (uri, diagnostics, version)
     };
@@ -78,23 +66,11 @@ async fn publish_settings_problems(shared: &Shared) {
     publish_raw(shared, uri, diagnostics, version).await;
 }
 
-async fn publish_raw(
-    shared: &Shared,
-    uri: Uri,
-    diagnostics: Vec<lsp::Diagnostic>,
-    version: Option<i32>,
-) {
-    shared
-        .client
-        .publish_diagnostics(uri, diagnostics, version)
-        .await;
+async fn publish_raw(shared: &Shared, uri: Uri, diagnostics: Vec<lsp::Diagnostic>, version: Option<i32>) {
+    shared.client.publish_diagnostics(uri, diagnostics, version).await;
 }
 
-fn config_diagnostic(
-    rope: &ropey::Rope,
-    p: &ConfigProblem,
-    encoding: crate::text::Encoding,
-) -> lsp::Diagnostic {
+fn config_diagnostic(rope: &ropey::Rope, p: &ConfigProblem, encoding: crate::text::Encoding) -> lsp::Diagnostic {
     lsp::Diagnostic {
         range: convert::range(rope, p.range, encoding),
         severity: Some(lsp::DiagnosticSeverity::ERROR),

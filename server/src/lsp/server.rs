@@ -32,16 +32,11 @@ pub struct Shared {
 impl Shared {
     /// The state; a handler that panicked while holding the lock does not poison the server.
     pub fn state(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn caps(&self) -> ClientCapabilities {
-        self.client_caps
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.client_caps.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 
@@ -64,40 +59,24 @@ impl Server {
 
     async fn log_all(&self, warnings: Vec<String>) {
         for message in warnings {
-            self.shared
-                .client
-                .log_message(MessageType::WARNING, message)
-                .await;
+            self.shared.client.log_message(MessageType::WARNING, message).await;
         }
     }
 
     /// Pulls the `driftls` section from the client and applies it.
     async fn pull_configuration(shared: Arc<Shared>) {
-        let supported = shared
-            .caps()
-            .workspace
-            .and_then(|w| w.configuration)
-            .unwrap_or(false);
+        let supported = shared.caps().workspace.and_then(|w| w.configuration).unwrap_or(false);
         if !supported {
             return;
         }
-        let item = ConfigurationItem {
-            scope_uri: None,
-            section: Some("driftls".to_string()),
-        };
+        let item = ConfigurationItem { scope_uri: None, section: Some("driftls".to_string()) };
         match shared.client.configuration(vec![item]).await {
             Ok(values) => {
                 let section = values.into_iter().next().unwrap_or(Value::Null);
                 Server::apply_configuration(&shared, &section).await;
             }
             Err(e) => {
-                shared
-                    .client
-                    .log_message(
-                        MessageType::WARNING,
-                        format!("workspace/configuration failed: {e}"),
-                    )
-                    .await
+                shared.client.log_message(MessageType::WARNING, format!("workspace/configuration failed: {e}")).await
             }
         }
     }
@@ -137,22 +116,13 @@ impl Server {
             register_options: serde_json::to_value(options).ok(),
         };
         if let Err(e) = shared.client.register_capability(vec![registration]).await {
-            shared
-                .client
-                .log_message(
-                    MessageType::WARNING,
-                    format!("could not watch {SETTINGS_FILE}: {e}"),
-                )
-                .await;
+            shared.client.log_message(MessageType::WARNING, format!("could not watch {SETTINGS_FILE}: {e}")).await;
         }
     }
 }
 
 fn negotiate_encoding(caps: &ClientCapabilities) -> Encoding {
-    let offered = caps
-        .general
-        .as_ref()
-        .and_then(|g| g.position_encodings.as_ref());
+    let offered = caps.general.as_ref().and_then(|g| g.position_encodings.as_ref());
     match offered {
         Some(list) if list.contains(&PositionEncodingKind::UTF8) => Encoding::Utf8,
         _ => Encoding::Utf16,
@@ -160,11 +130,7 @@ fn negotiate_encoding(caps: &ClientCapabilities) -> Encoding {
 }
 
 fn workspace_root(params: &InitializeParams) -> Option<PathBuf> {
-    let from_folders = params
-        .workspace_folders
-        .as_ref()
-        .and_then(|f| f.first())
-        .and_then(|f| f.uri.to_file_path());
+    let from_folders = params.workspace_folders.as_ref().and_then(|f| f.first()).and_then(|f| f.uri.to_file_path());
     #[allow(deprecated)]
     let from_root = params.root_uri.as_ref().and_then(|u| u.to_file_path());
     from_folders.or(from_root).map(|p| p.into_owned())
@@ -182,11 +148,7 @@ impl LanguageServer for Server {
                 state.editor = settings;
             }
         }
-        *self
-            .shared
-            .client_caps
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = params.capabilities.clone();
+        *self.shared.client_caps.lock().unwrap_or_else(|p| p.into_inner()) = params.capabilities.clone();
         let encoding_kind = match encoding {
             Encoding::Utf8 => PositionEncodingKind::UTF8,
             _ => PositionEncodingKind::UTF16,
@@ -194,13 +156,11 @@ impl LanguageServer for Server {
         Ok(InitializeResult {
             capabilities: ServerCapabilities {
                 position_encoding: Some(encoding_kind),
-                text_document_sync: Some(TextDocumentSyncCapability::Options(
-                    TextDocumentSyncOptions {
-                        open_close: Some(true),
-                        change: Some(TextDocumentSyncKind::INCREMENTAL),
-                        ..Default::default()
-                    },
-                )),
+                text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
+                    open_close: Some(true),
+                    change: Some(TextDocumentSyncKind::INCREMENTAL),
+                    ..Default::default()
+                })),
                 ..Default::default()
             },
             offset_encoding: None,
@@ -236,10 +196,7 @@ impl LanguageServer for Server {
                 .unwrap_or_else(|| PathBuf::from(doc.uri.path().as_str()));
             let kind = FileKind::detect(&path, Some(&doc.language_id));
             let key = State::key(&doc.uri);
-            state.documents.insert(
-                key,
-                Document::new(doc.uri.clone(), kind, doc.text, doc.version),
-            );
+            state.documents.insert(key, Document::new(doc.uri.clone(), kind, doc.text, doc.version));
             if kind == FileKind::Settings && state.is_settings_file(&doc.uri) {
                 state.reload_project_settings();
             }
@@ -272,18 +229,13 @@ impl LanguageServer for Server {
         }
         let _guard = self.shared.publish_lock.lock().await;
         if !was_settings {
-            self.shared
-                .client
-                .publish_diagnostics(uri, Vec::new(), None)
-                .await;
+            self.shared.client.publish_diagnostics(uri, Vec::new(), None).await;
         }
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
         match params.settings.get("driftls") {
-            Some(section) if !section.is_null() => {
-                Server::apply_configuration(&self.shared, section).await
-            }
+            Some(section) if !section.is_null() => Server::apply_configuration(&self.shared, section).await,
             _ => {
                 tokio::spawn(Server::pull_configuration(self.shared.clone()));
             }
@@ -293,10 +245,7 @@ impl LanguageServer for Server {
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
         let touches_settings = {
             let state = self.shared.state();
-            params
-                .changes
-                .iter()
-                .any(|c| state.is_settings_file(&c.uri))
+            params.changes.iter().any(|c| state.is_settings_file(&c.uri))
         };
         if touches_settings {
             self.shared.state().reload_project_settings();
@@ -312,10 +261,7 @@ fn apply_changes(state: &mut State, params: DidChangeTextDocumentParams) -> Vec<
     let mut problems = Vec::new();
     let encoding = state.encoding;
     let Some(doc) = state.documents.get_mut(&State::key(&uri)) else {
-        problems.push(format!(
-            "didChange for {} which is not open; ignored",
-            uri.as_str()
-        ));
+        problems.push(format!("didChange for {} which is not open; ignored", uri.as_str()));
         return problems;
     };
     if params.text_document.version <= doc.version {
@@ -328,21 +274,13 @@ fn apply_changes(state: &mut State, params: DidChangeTextDocumentParams) -> Vec<
     }
     for change in &params.content_changes {
         let change = Change {
-            range: change
-                .range
-                .map(|r| (convert::line_col(r.start), convert::line_col(r.end))),
+            range: change.range.map(|r| (convert::line_col(r.start), convert::line_col(r.end))),
             text: &change.text,
         };
         match doc.apply(&change, encoding) {
             Ok(false) => {}
-            Ok(true) => problems.push(format!(
-                "didChange for {}: a position past the end was clamped",
-                uri.as_str()
-            )),
-            Err(e) => problems.push(format!(
-                "didChange for {}: {e}; change ignored",
-                uri.as_str()
-            )),
+            Ok(true) => problems.push(format!("didChange for {}: a position past the end was clamped", uri.as_str())),
+            Err(e) => problems.push(format!("didChange for {}: {e}; change ignored", uri.as_str())),
         }
     }
     doc.version = params.text_document.version;

@@ -30,12 +30,7 @@ pub struct ProjectSettings {
 impl ProjectSettings {
     pub fn load(uri: Uri, text: &str) -> ProjectSettings {
         let (settings, problems) = parse_project_settings(text);
-        ProjectSettings {
-            uri: Some(uri),
-            rope: Rope::from_str(text),
-            settings,
-            problems,
-        }
+        ProjectSettings { uri: Some(uri), rope: Rope::from_str(text), settings, problems }
     }
 }
 
@@ -77,12 +72,7 @@ impl Snapshot {
             return Analysis::TooLarge;
         }
         match &self.dockerfile {
-            Some(tree) => Analysis::Diagnostics(diagnostics::dockerfile(
-                tree,
-                &self.text,
-                &self.facts,
-                &self.settings,
-            )),
+            Some(tree) => Analysis::Diagnostics(diagnostics::dockerfile(tree, &self.text, &self.facts, &self.settings)),
             None => Analysis::Diagnostics(Vec::new()),
         }
     }
@@ -154,18 +144,12 @@ impl State {
         let Some(uri) = Uri::from_file_path(&path) else {
             return;
         };
-        let open = self
-            .documents
-            .get(&State::key(&uri))
-            .map(|d| d.text.clone());
+        let open = self.documents.get(&State::key(&uri)).map(|d| d.text.clone());
         let text = open.or_else(|| std::fs::read_to_string(&path).ok());
         let old_uri = self.project.uri.clone();
         self.project = match text {
             Some(t) => ProjectSettings::load(uri, &t),
-            None => ProjectSettings {
-                uri: old_uri,
-                ..ProjectSettings::default()
-            },
+            None => ProjectSettings { uri: old_uri, ..ProjectSettings::default() },
         };
         self.mark_all_dirty();
     }
@@ -180,10 +164,9 @@ mod tests {
     fn a_burst_of_changes_is_analysed_once_with_the_newest_text() {
         let mut state = State::default();
         let uri: Uri = "file:///w/Dockerfile".parse().unwrap();
-        state.documents.insert(
-            State::key(&uri),
-            Document::new(uri.clone(), FileKind::Dockerfile, "FROM a\n".into(), 1),
-        );
+        state
+            .documents
+            .insert(State::key(&uri), Document::new(uri.clone(), FileKind::Dockerfile, "FROM a\n".into(), 1));
         for version in 2..=50 {
             state.documents.get_mut(&State::key(&uri)).unwrap().version = version;
             state.mark_dirty(&uri);
@@ -197,10 +180,9 @@ mod tests {
     fn closed_documents_are_not_analysed() {
         let mut state = State::default();
         let uri: Uri = "file:///w/Dockerfile".parse().unwrap();
-        state.documents.insert(
-            State::key(&uri),
-            Document::new(uri.clone(), FileKind::Dockerfile, "FROM a\n".into(), 1),
-        );
+        state
+            .documents
+            .insert(State::key(&uri), Document::new(uri.clone(), FileKind::Dockerfile, "FROM a\n".into(), 1));
         state.mark_dirty(&uri);
         state.documents.clear();
         assert!(state.next_snapshot().is_none());

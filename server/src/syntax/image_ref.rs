@@ -60,10 +60,9 @@ impl ImageRef {
         };
         let name = &text[..name_len];
         let (registry, repository) = match name.find('/') {
-            Some(slash) if is_domain(&name[..slash]) => (
-                Some(TextRange::new(0, slash)),
-                TextRange::new(slash + 1, name_len),
-            ),
+            Some(slash) if is_domain(&name[..slash]) => {
+                (Some(TextRange::new(0, slash)), TextRange::new(slash + 1, name_len))
+            }
             _ => (None, TextRange::new(0, name_len)),
         };
         let repo_text = &text[repository.as_range()];
@@ -72,9 +71,7 @@ impl ImageRef {
         }
         let written_domain = registry.map(|r| &text[r.as_range()]);
         let domain = match written_domain {
-            None | Some("index.docker.io") | Some("registry-1.docker.io") | Some("docker.io") => {
-                DOCKER_HUB.to_string()
-            }
+            None | Some("index.docker.io") | Some("registry-1.docker.io") | Some("docker.io") => DOCKER_HUB.to_string(),
             Some(d) => d.to_string(),
         };
         let path = if domain == DOCKER_HUB && !repo_text.contains('/') {
@@ -82,14 +79,7 @@ impl ImageRef {
         } else {
             repo_text.to_string()
         };
-        Ok(ImageRef {
-            registry,
-            repository,
-            tag,
-            digest,
-            domain,
-            path,
-        })
+        Ok(ImageRef { registry, repository, tag, digest, domain, path })
     }
 
     /// `docker.io/library/ubuntu`: registry and repository, without tag or digest.
@@ -115,9 +105,7 @@ impl ImageRef {
 /// docker's rule: the first component is a registry when it has a `.` or `:`, is `localhost`,
 /// or has uppercase letters.
 fn is_domain(component: &str) -> bool {
-    component.contains(['.', ':'])
-        || component == "localhost"
-        || component.chars().any(|c| c.is_ascii_uppercase())
+    component.contains(['.', ':']) || component == "localhost" || component.chars().any(|c| c.is_ascii_uppercase())
 }
 
 fn valid_repository(path: &str) -> bool {
@@ -127,9 +115,7 @@ fn valid_repository(path: &str) -> bool {
             !b.is_empty()
                 && b[0].is_ascii_alphanumeric()
                 && b[b.len() - 1].is_ascii_alphanumeric()
-                && b.iter().all(|c| {
-                    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'_' | b'-')
-                })
+                && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'_' | b'-'))
         })
 }
 
@@ -138,8 +124,7 @@ fn valid_tag(tag: &str) -> bool {
     !b.is_empty()
         && b.len() <= 128
         && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
-        && b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
 }
 
 fn valid_digest(digest: &str) -> bool {
@@ -147,9 +132,7 @@ fn valid_digest(digest: &str) -> bool {
         return false;
     };
     !algo.is_empty()
-        && algo.bytes().all(|c| {
-            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'+' | b'.' | b'_' | b'-')
-        })
+        && algo.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'+' | b'.' | b'_' | b'-'))
         && hex.len() >= 32
         && hex.bytes().all(|c| c.is_ascii_hexdigit())
 }

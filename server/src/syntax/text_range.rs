@@ -14,10 +14,7 @@ pub struct TextRange {
 impl TextRange {
     pub fn new(start: usize, end: usize) -> TextRange {
         debug_assert!(start <= end, "inverted range {start}..{end}");
-        TextRange {
-            start: start as u32,
-            end: end.max(start) as u32,
-        }
+        TextRange { start: start as u32, end: end.max(start) as u32 }
     }
 
     pub fn empty(at: usize) -> TextRange {
@@ -39,10 +36,7 @@ impl TextRange {
 
     /// The smallest range covering both.
     pub fn cover(self, other: TextRange) -> TextRange {
-        TextRange {
-            start: self.start.min(other.start),
-            end: self.end.max(other.end),
-        }
+        TextRange { start: self.start.min(other.start), end: self.end.max(other.end) }
     }
 
     pub fn contains(self, offset: usize) -> bool {

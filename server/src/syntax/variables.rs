@@ -50,53 +50,30 @@ pub fn references(text: &str, escape: char) -> Vec<VarRef> {
             };
             let inner = &text[i + 2..i + 2 + close];
             let end = i + 2 + close + 1;
-            let name_len = inner
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(inner.len());
+            let name_len = inner.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(inner.len());
             let name = inner[..name_len].to_string();
             let rest = &inner[name_len..];
             let modifier = if let Some(w) = rest.strip_prefix(":-") {
-                Modifier::Default {
-                    word: w.to_string(),
-                    colon: true,
-                }
+                Modifier::Default { word: w.to_string(), colon: true }
             } else if let Some(w) = rest.strip_prefix('-') {
-                Modifier::Default {
-                    word: w.to_string(),
-                    colon: false,
-                }
+                Modifier::Default { word: w.to_string(), colon: false }
             } else if let Some(w) = rest.strip_prefix(":+") {
-                Modifier::Alternative {
-                    word: w.to_string(),
-                    colon: true,
-                }
+                Modifier::Alternative { word: w.to_string(), colon: true }
             } else if let Some(w) = rest.strip_prefix('+') {
-                Modifier::Alternative {
-                    word: w.to_string(),
-                    colon: false,
-                }
+                Modifier::Alternative { word: w.to_string(), colon: false }
             } else {
                 Modifier::None
             };
             if !name.is_empty() {
-                refs.push(VarRef {
-                    name,
-                    range: TextRange::new(start, end),
-                    modifier,
-                });
+                refs.push(VarRef { name, range: TextRange::new(start, end), modifier });
             }
             i = end;
         } else {
-            let name_len = text[i + 1..]
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(text.len() - i - 1);
+            let name_len =
+                text[i + 1..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(text.len() - i - 1);
             if name_len > 0 {
                 let name = text[i + 1..i + 1 + name_len].to_string();
-                refs.push(VarRef {
-                    name,
-                    range: TextRange::new(start, i + 1 + name_len),
-                    modifier: Modifier::None,
-                });
+                refs.push(VarRef { name, range: TextRange::new(start, i + 1 + name_len), modifier: Modifier::None });
             }
             i += 1 + name_len.max(1);
         }
@@ -158,10 +135,7 @@ impl Expansion {
                 Origin::Literal => {
                     let s = p.src.start + out.start.saturating_sub(p.out.start);
                     let e = p.src.end - p.out.end.saturating_sub(out.end);
-                    TextRange {
-                        start: s,
-                        end: e.max(s),
-                    }
+                    TextRange { start: s, end: e.max(s) }
                 }
                 Origin::Variable(_) => p.src,
             };
@@ -173,12 +147,7 @@ impl Expansion {
 
 /// Expands every reference in `text` with `lookup`.
 pub fn expand(text: &str, escape: char, lookup: Lookup<'_>) -> Expansion {
-    let mut out = Expansion {
-        value: String::new(),
-        pieces: Vec::new(),
-        valueless: Vec::new(),
-        undeclared: Vec::new(),
-    };
+    let mut out = Expansion { value: String::new(), pieces: Vec::new(), valueless: Vec::new(), undeclared: Vec::new() };
     let mut last = 0;
     let push = |out: &mut Expansion, s: &str, src: TextRange, origin: Origin| {
         if s.is_empty() {
@@ -186,11 +155,7 @@ pub fn expand(text: &str, escape: char, lookup: Lookup<'_>) -> Expansion {
         }
         let start = out.value.len();
         out.value.push_str(s);
-        out.pieces.push(Piece {
-            out: TextRange::new(start, out.value.len()),
-            src,
-            origin,
-        });
+        out.pieces.push(Piece { out: TextRange::new(start, out.value.len()), src, origin });
     };
     for r in references(text, escape) {
         let lit = TextRange::new(last, r.range.start as usize);
@@ -244,14 +209,8 @@ mod tests {
         assert_eq!(e.value, "python:3.12-slim");
         assert_eq!(e.origin_at(8), Some("TAG"));
         assert_eq!(e.origin_at(1), None);
-        assert_eq!(
-            e.source_range(TextRange::new(12, 16)),
-            Some(TextRange::new(14, 18))
-        );
-        assert_eq!(
-            e.source_range(TextRange::new(7, 11)),
-            Some(TextRange::new(7, 13))
-        );
+        assert_eq!(e.source_range(TextRange::new(12, 16)), Some(TextRange::new(14, 18)));
+        assert_eq!(e.source_range(TextRange::new(7, 11)), Some(TextRange::new(7, 13)));
         let e = expand("${BASE:-debian}:$EMPTY$NOPE", '\\', &lookup);
         assert_eq!(e.value, "debian:");
         assert_eq!(e.valueless[0].name, "EMPTY");

@@ -15,17 +15,11 @@ pub struct Word {
 
 impl Word {
     pub fn new(range: TextRange, value: impl Into<CompactString>) -> Word {
-        Word {
-            range,
-            value: value.into(),
-        }
+        Word { range, value: value.into() }
     }
 
     pub fn shift(&self, offset: usize) -> Word {
-        Word {
-            range: self.range.shift(offset),
-            value: self.value.clone(),
-        }
+        Word { range: self.range.shift(offset), value: self.value.clone() }
     }
 }
 

@@ -45,20 +45,14 @@ pub fn line_col(rope: &Rope, offset: usize, encoding: Encoding) -> LineCol {
         Encoding::Utf8 => offset - rope.line_to_byte(line),
         Encoding::Chars => char_idx - line_start_char,
     };
-    LineCol {
-        line: line as u32,
-        col: col as u32,
-    }
+    LineCol { line: line as u32, col: col as u32 }
 }
 
 /// Line and column → byte offset, clamped to the line end / text end as LSP prescribes.
 pub fn offset(rope: &Rope, at: LineCol, encoding: Encoding) -> Clamped {
     let line = at.line as usize;
     if line >= rope.len_lines() {
-        return Clamped {
-            offset: rope.len_bytes(),
-            clamped: true,
-        };
+        return Clamped { offset: rope.len_bytes(), clamped: true };
     }
     let line_start_char = rope.line_to_char(line);
     let line_slice = rope.line(line);
@@ -70,21 +64,13 @@ pub fn offset(rope: &Rope, at: LineCol, encoding: Encoding) -> Clamped {
             let start_cu = rope.char_to_utf16_cu(line_start_char);
             let end_cu = rope.char_to_utf16_cu(line_end_char);
             let cu = start_cu + col;
-            if cu > end_cu {
-                (line_end_char, true)
-            } else {
-                (rope.utf16_cu_to_char(cu), false)
-            }
+            if cu > end_cu { (line_end_char, true) } else { (rope.utf16_cu_to_char(cu), false) }
         }
         Encoding::Utf8 => {
             let start_byte = rope.char_to_byte(line_start_char);
             let end_byte = rope.char_to_byte(line_end_char);
             let byte = start_byte + col;
-            if byte > end_byte {
-                (line_end_char, true)
-            } else {
-                (rope.byte_to_char(byte), false)
-            }
+            if byte > end_byte { (line_end_char, true) } else { (rope.byte_to_char(byte), false) }
         }
         Encoding::Chars => {
             if col > content_chars {
@@ -94,10 +80,7 @@ pub fn offset(rope: &Rope, at: LineCol, encoding: Encoding) -> Clamped {
             }
         }
     };
-    Clamped {
-        offset: rope.char_to_byte(char_idx),
-        clamped,
-    }
+    Clamped { offset: rope.char_to_byte(char_idx), clamped }
 }
 
 fn line_break_chars(line: &ropey::RopeSlice<'_>) -> usize {
@@ -120,44 +103,17 @@ mod tests {
     fn utf16_utf8_and_chars() {
         let rope = Rope::from_str("a😀é\r\nx\ry\n");
         let at = "a😀é".len();
-        assert_eq!(
-            line_col(&rope, at, Encoding::Utf16),
-            LineCol { line: 0, col: 4 }
-        );
-        assert_eq!(
-            line_col(&rope, at, Encoding::Utf8),
-            LineCol { line: 0, col: 7 }
-        );
-        assert_eq!(
-            line_col(&rope, at, Encoding::Chars),
-            LineCol { line: 0, col: 3 }
-        );
+        assert_eq!(line_col(&rope, at, Encoding::Utf16), LineCol { line: 0, col: 4 });
+        assert_eq!(line_col(&rope, at, Encoding::Utf8), LineCol { line: 0, col: 7 });
+        assert_eq!(line_col(&rope, at, Encoding::Chars), LineCol { line: 0, col: 3 });
         let y = "a😀é\r\nx\r".len();
-        assert_eq!(
-            line_col(&rope, y, Encoding::Utf16),
-            LineCol { line: 2, col: 0 }
-        );
-        assert_eq!(
-            offset(&rope, LineCol { line: 0, col: 3 }, Encoding::Utf16).offset,
-            "a😀".len()
-        );
+        assert_eq!(line_col(&rope, y, Encoding::Utf16), LineCol { line: 2, col: 0 });
+        assert_eq!(offset(&rope, LineCol { line: 0, col: 3 }, Encoding::Utf16).offset, "a😀".len());
         // Past the line end: the line end, before `\r\n`.
-        assert_eq!(
-            offset(&rope, LineCol { line: 0, col: 99 }, Encoding::Utf16),
-            Clamped {
-                offset: at,
-                clamped: true
-            }
-        );
+        assert_eq!(offset(&rope, LineCol { line: 0, col: 99 }, Encoding::Utf16), Clamped { offset: at, clamped: true });
         // Past the last line: the end of the text.
-        assert_eq!(
-            offset(&rope, LineCol { line: 9, col: 0 }, Encoding::Utf16).offset,
-            rope.len_bytes()
-        );
+        assert_eq!(offset(&rope, LineCol { line: 9, col: 0 }, Encoding::Utf16).offset, rope.len_bytes());
         // Inside a surrogate pair: the character's start.
-        assert_eq!(
-            offset(&rope, LineCol { line: 0, col: 2 }, Encoding::Utf16).offset,
-            1
-        );
+        assert_eq!(offset(&rope, LineCol { line: 0, col: 2 }, Encoding::Utf16).offset, 1);
     }
 }

@@ -30,7 +30,7 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn check_image(model: &Model, image_use: &ImageUse, out: &mut Vec<Diagnostic>) {
+pub fn check_image(model: &Model, image_use: &ImageUse, out: &mut Vec<Diagnostic>) {
     let image = &image_use.image;
     if image.digest.is_some() {
         return;
@@ -89,6 +89,7 @@ fn check_image(model: &Model, image_use: &ImageUse, out: &mut Vec<Diagnostic>) {
         ImageUseKind::From => "the base image",
         ImageUseKind::CopyFrom => "the image COPY reads from",
         ImageUseKind::MountFrom => "the mounted image",
+        ImageUseKind::Compose => "what the service runs",
     };
     out.push(Diagnostic::new(
         Rule::ImageUnpinned,
@@ -110,25 +111,15 @@ struct Site<'a> {
 
 impl<'a> Site<'a> {
     fn of(model: &'a Model, image_use: &ImageUse, value_range: TextRange) -> Site<'a> {
-        let last = (value_range.end as usize)
-            .saturating_sub(1)
-            .max(value_range.start as usize);
-        let decisive = image_use
-            .expansion
-            .origin_at(value_range.start as usize)
-            .or_else(|| image_use.expansion.origin_at(last));
+        let last = (value_range.end as usize).saturating_sub(1).max(value_range.start as usize);
+        let decisive =
+            image_use.expansion.origin_at(value_range.start as usize).or_else(|| image_use.expansion.origin_at(last));
         if let Some(arg) = decisive.and_then(|name| model.global_arg(name))
             && let Some(default_range) = arg.default_range
         {
-            return Site {
-                range: default_range,
-                arg: Some(&arg.name),
-            };
+            return Site { range: default_range, arg: Some(&arg.name) };
         }
-        Site {
-            range: image_use.source_range(value_range),
-            arg: None,
-        }
+        Site { range: image_use.source_range(value_range), arg: None }
     }
 
     fn subject(&self, value: &str) -> String {

@@ -1,6 +1,7 @@
 //! One file per rule family of the catalogue. Each `check` appends findings at the rule's
 //! default severity; settings and suppressions are applied afterwards, in one place.
 
+pub mod compose;
 pub mod image;
 pub mod packages;
 pub mod remote;
@@ -11,10 +12,7 @@ use crate::syntax::shell::Script;
 
 /// Every `RUN` (also behind `ONBUILD`) with the instruction that holds it.
 pub(crate) fn runs(file: &Dockerfile) -> impl Iterator<Item = (usize, &Located, &Run)> {
-    file.instructions
-        .iter()
-        .enumerate()
-        .filter_map(|(i, l)| run_of(&l.instruction).map(|r| (i, l, r)))
+    file.instructions.iter().enumerate().filter_map(|(i, l)| run_of(&l.instruction).map(|r| (i, l, r)))
 }
 
 fn run_of(instruction: &Instruction) -> Option<&Run> {

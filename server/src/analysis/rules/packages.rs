@@ -57,10 +57,7 @@ struct Finding {
 }
 
 enum FindingKind {
-    Unpinned {
-        packages: Vec<String>,
-        example: &'static str,
-    },
+    Unpinned { packages: Vec<String>, example: &'static str },
     Upgrade,
 }
 
@@ -70,17 +67,8 @@ struct Manager {
     valued: &'static [&'static str],
 }
 
-const APT: Manager = Manager {
-    valued: &[
-        "-o",
-        "--option",
-        "-c",
-        "--config-file",
-        "-t",
-        "--target-release",
-        "--default-release",
-    ],
-};
+const APT: Manager =
+    Manager { valued: &["-o", "--option", "-c", "--config-file", "-t", "--target-release", "--default-release"] };
 const APK: Manager = Manager {
     valued: &[
         "-t",
@@ -149,45 +137,13 @@ const NPM: Manager = Manager {
         "--install-strategy",
     ],
 };
-const GEM: Manager = Manager {
-    valued: &[
-        "-v",
-        "--version",
-        "-i",
-        "--install-dir",
-        "-n",
-        "--bindir",
-        "-s",
-        "--source",
-        "--platform",
-    ],
-};
+const GEM: Manager =
+    Manager { valued: &["-v", "--version", "-i", "--install-dir", "-n", "--bindir", "-s", "--source", "--platform"] };
 const RPM: Manager = Manager {
-    valued: &[
-        "-c",
-        "--config",
-        "--installroot",
-        "--releasever",
-        "-x",
-        "--exclude",
-        "--setopt",
-        "-r",
-        "--repo",
-    ],
+    valued: &["-c", "--config", "--installroot", "--releasever", "-x", "--exclude", "--setopt", "-r", "--repo"],
 };
 const GO: Manager = Manager {
-    valued: &[
-        "-C",
-        "-o",
-        "-p",
-        "-tags",
-        "-ldflags",
-        "-gcflags",
-        "-mod",
-        "-modfile",
-        "-pkgdir",
-        "-toolexec",
-    ],
+    valued: &["-C", "-o", "-p", "-tags", "-ldflags", "-gcflags", "-mod", "-modfile", "-pkgdir", "-toolexec"],
 };
 
 /// Splits arguments into options (with the values they take) and operands.
@@ -224,10 +180,7 @@ fn judge(command: &Command) -> Option<Finding> {
     let mut manager_name = program.to_string();
     // `python -m pip install …`
     if program.starts_with("python") && args.first().is_some_and(|a| a.value == "-m") {
-        if args
-            .get(1)
-            .is_some_and(|a| a.value == "pip" || a.value == "pip3")
-        {
+        if args.get(1).is_some_and(|a| a.value == "pip" || a.value == "pip3") {
             manager_name = "pip".into();
             args = &args[2..];
         } else {
@@ -254,19 +207,13 @@ fn judge(command: &Command) -> Option<Finding> {
         "apt" => matches!(sub_name, "upgrade" | "dist-upgrade" | "full-upgrade"),
         "apk" => sub_name == "upgrade",
         "rpm" => {
-            matches!(
-                sub_name,
-                "update" | "upgrade" | "up" | "dist-upgrade" | "dup" | "distro-sync"
-            ) && packages.is_empty()
+            matches!(sub_name, "update" | "upgrade" | "up" | "dist-upgrade" | "dup" | "distro-sync")
+                && packages.is_empty()
         }
         _ => false,
     };
     if upgrade {
-        return Some(Finding {
-            range: verb_range(sub),
-            verb: verb(sub),
-            kind: FindingKind::Upgrade,
-        });
+        return Some(Finding { range: verb_range(sub), verb: verb(sub), kind: FindingKind::Upgrade });
     }
     let install = match manager_name {
         "apt" | "rpm" | "gem" | "pip" | "go" => matches!(sub_name, "install" | "in"),
@@ -277,17 +224,10 @@ fn judge(command: &Command) -> Option<Finding> {
     if !install {
         return None;
     }
-    if manager_name == "pip"
-        && options
-            .iter()
-            .any(|o| matches!(*o, "--require-hashes" | "-c" | "--constraint"))
-    {
+    if manager_name == "pip" && options.iter().any(|o| matches!(*o, "--require-hashes" | "-c" | "--constraint")) {
         return None;
     }
-    if manager_name == "gem"
-        && options
-            .iter()
-            .any(|o| matches!(*o, "-v" | "--version") || o.starts_with("--version="))
+    if manager_name == "gem" && options.iter().any(|o| matches!(*o, "-v" | "--version") || o.starts_with("--version="))
     {
         return None;
     }
@@ -312,10 +252,7 @@ fn judge(command: &Command) -> Option<Finding> {
     Some(Finding {
         range: verb_range(sub),
         verb: verb(sub),
-        kind: FindingKind::Unpinned {
-            packages: unpinned,
-            example,
-        },
+        kind: FindingKind::Unpinned { packages: unpinned, example },
     })
 }
 
@@ -338,11 +275,7 @@ fn is_local_or_variable(p: &str) -> bool {
         || p.contains("://")
         || p.starts_with("git+")
         || p.starts_with("file:")
-        || [
-            ".deb", ".rpm", ".whl", ".tar.gz", ".tgz", ".zip", ".gem", ".apk",
-        ]
-        .iter()
-        .any(|ext| p.ends_with(ext))
+        || [".deb", ".rpm", ".whl", ".tar.gz", ".tgz", ".zip", ".gem", ".apk"].iter().any(|ext| p.ends_with(ext))
 }
 
 fn is_pinned(manager: &str, p: &str) -> bool {
@@ -356,24 +289,16 @@ fn is_pinned(manager: &str, p: &str) -> bool {
             at.is_some_and(|i| {
                 let version = &p[i + 1..];
                 version.starts_with(|c: char| c.is_ascii_digit())
-                    && version
-                        .split(['.', '-', '+'])
-                        .take(3)
-                        .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
-                        .count()
+                    && version.split(['.', '-', '+']).take(3).filter(|n| n.bytes().all(|b| b.is_ascii_digit())).count()
                         == 3
             })
         }
         "gem" => p.contains(':'),
         "rpm" => {
             p.contains(['=', '<', '>'])
-                || p.split('-')
-                    .skip(1)
-                    .any(|part| part.starts_with(|c: char| c.is_ascii_digit()))
+                || p.split('-').skip(1).any(|part| part.starts_with(|c: char| c.is_ascii_digit()))
         }
-        "go" => p
-            .rsplit_once('@')
-            .is_some_and(|(_, v)| v != "latest" && !v.is_empty()),
+        "go" => p.rsplit_once('@').is_some_and(|(_, v)| v != "latest" && !v.is_empty()),
         _ => true,
     }
 }

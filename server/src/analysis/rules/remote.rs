@@ -9,8 +9,8 @@ use crate::syntax::shell::{self, Command};
 
 const FETCHERS: [&str; 4] = ["curl", "wget", "fetch", "aria2c"];
 const INTERPRETERS: [&str; 17] = [
-    "sh", "bash", "ash", "dash", "zsh", "ksh", "fish", "python", "python2", "python3", "perl",
-    "ruby", "node", "php", "pwsh", "busybox", "tclsh",
+    "sh", "bash", "ash", "dash", "zsh", "ksh", "fish", "python", "python2", "python3", "perl", "ruby", "node", "php",
+    "pwsh", "busybox", "tclsh",
 ];
 
 fn is_interpreter(program: &str) -> bool {
@@ -28,10 +28,7 @@ pub fn check(file: &Dockerfile, out: &mut Vec<Diagnostic>) {
             let Some(fetch) = commands.iter().position(is_fetcher) else {
                 continue;
             };
-            let Some(run) = commands[fetch + 1..]
-                .iter()
-                .find(|c| c.program().is_some_and(is_interpreter))
-            else {
+            let Some(run) = commands[fetch + 1..].iter().find(|c| c.program().is_some_and(is_interpreter)) else {
                 continue;
             };
             let (Some(from), Some(to)) = (commands[fetch].range(), run.range()) else {
@@ -59,11 +56,7 @@ pub fn check(file: &Dockerfile, out: &mut Vec<Diagnostic>) {
                 let v = a.value.trim_start_matches(['"', '\'']);
                 ["$(", "<(", "`"].iter().any(|open| {
                     v.strip_prefix(open).is_some_and(|inner| {
-                        let fetcher = inner
-                            .split_whitespace()
-                            .next()
-                            .map(shell::basename)
-                            .unwrap_or("");
+                        let fetcher = inner.split_whitespace().next().map(shell::basename).unwrap_or("");
                         FETCHERS.contains(&fetcher)
                     })
                 })
@@ -110,11 +103,7 @@ fn check_add_urls(file: &Dockerfile, out: &mut Vec<Diagnostic>) {
             } else {
                 continue;
             };
-            out.push(Diagnostic::new(
-                Rule::AddUrlUnchecked,
-                located.abs(word.range),
-                message,
-            ));
+            out.push(Diagnostic::new(Rule::AddUrlUnchecked, located.abs(word.range), message));
         }
     }
 }

@@ -32,10 +32,7 @@ pub fn check(file: &Dockerfile, model: &Model, facts: &ImageFacts, out: &mut Vec
     for stage in &model.stages {
         let mut state = match stage.base {
             Base::Stage(parent) => finished.get(parent).cloned().unwrap_or_default(),
-            Base::Scratch => StageState {
-                volumes: Vec::new(),
-                workdir: Some("/".into()),
-            },
+            Base::Scratch => StageState { volumes: Vec::new(), workdir: Some("/".into()) },
             Base::Unresolved => StageState::default(),
             Base::Image => base_image_state(model, stage.from, facts),
         };
@@ -55,11 +52,7 @@ pub fn check(file: &Dockerfile, model: &Model, facts: &ImageFacts, out: &mut Vec
                 }
                 Kind::Workdir(w) => state.workdir = resolve(&w.value, state.workdir.as_deref()),
                 Kind::Copy(c) | Kind::Add(c) if !state.volumes.is_empty() => {
-                    let keyword = if matches!(located.instruction.kind, Kind::Copy(_)) {
-                        "COPY"
-                    } else {
-                        "ADD"
-                    };
+                    let keyword = if matches!(located.instruction.kind, Kind::Copy(_)) { "COPY" } else { "ADD" };
                     if let Some(d) = write_under_volume(&c.dest, &state, &[]) {
                         out.push(diagnostic(keyword, located.abs(c.dest.range), &d.0, d.1));
                     }
@@ -100,10 +93,7 @@ fn base_image_state(model: &Model, from: usize, facts: &ImageFacts) -> StageStat
             declared_by: format!("the base image `{}`", image_use.expansion.value),
         })
         .collect();
-    StageState {
-        volumes,
-        workdir: config.working_dir.clone().or(Some("/".into())),
-    }
+    StageState { volumes, workdir: config.working_dir.clone().or(Some("/".into())) }
 }
 
 fn diagnostic(keyword: &str, range: TextRange, path: &str, volume: &Volume) -> Diagnostic {
@@ -124,26 +114,16 @@ fn diagnostic(keyword: &str, range: TextRange, path: &str, volume: &Volume) -> D
 }
 
 /// The path `word` writes to, resolved, and the volume it falls under.
-fn write_under_volume<'a>(
-    word: &Word,
-    state: &'a StageState,
-    mounts: &[String],
-) -> Option<(String, &'a Volume)> {
+fn write_under_volume<'a>(word: &Word, state: &'a StageState, mounts: &[String]) -> Option<(String, &'a Volume)> {
     let path = resolve(&word.value, state.workdir.as_deref())?;
     if mounts.iter().any(|m| is_under(&path, m)) {
         return None;
     }
-    state
-        .volumes
-        .iter()
-        .find(|v| is_under(&path, &v.path))
-        .map(|v| (path.clone(), v))
+    state.volumes.iter().find(|v| is_under(&path, &v.path)).map(|v| (path.clone(), v))
 }
 
 fn is_under(path: &str, dir: &str) -> bool {
-    dir == "/"
-        || path == dir
-        || (path.starts_with(dir) && path.as_bytes().get(dir.len()) == Some(&b'/'))
+    dir == "/" || path == dir || (path.starts_with(dir) && path.as_bytes().get(dir.len()) == Some(&b'/'))
 }
 
 /// An absolute, normalised path (`.`/`..` and repeated `/` removed), or `None` when it
@@ -152,11 +132,7 @@ fn resolve(path: &str, workdir: Option<&str>) -> Option<String> {
     if path.contains('$') || path.is_empty() {
         return None;
     }
-    let joined = if path.starts_with('/') {
-        path.to_string()
-    } else {
-        format!("{}/{path}", workdir?)
-    };
+    let joined = if path.starts_with('/') { path.to_string() } else { format!("{}/{path}", workdir?) };
     let mut parts: Vec<&str> = Vec::new();
     for part in joined.split('/') {
         match part {
@@ -179,9 +155,7 @@ fn mount_targets(flags: &[Flag]) -> Vec<String> {
         .filter_map(|v| {
             v.value.split(',').find_map(|kv| {
                 let (k, t) = kv.split_once('=')?;
-                matches!(k, "target" | "dst" | "destination")
-                    .then(|| resolve(t, Some("/")))
-                    .flatten()
+                matches!(k, "target" | "dst" | "destination").then(|| resolve(t, Some("/"))).flatten()
             })
         })
         .collect()
@@ -190,12 +164,8 @@ fn mount_targets(flags: &[Flag]) -> Vec<String> {
 /// Words a command writes to: redirection targets and the destination operands of common
 /// file-writing programs.
 fn written_paths(command: &Command) -> Vec<&Word> {
-    let mut out: Vec<&Word> = command
-        .redirects
-        .iter()
-        .filter(|r| r.op.contains('>') && !r.op.contains('&'))
-        .map(|r| &r.target)
-        .collect();
+    let mut out: Vec<&Word> =
+        command.redirects.iter().filter(|r| r.op.contains('>') && !r.op.contains('&')).map(|r| &r.target).collect();
     out.retain(|w| !w.value.starts_with("/dev/"));
     let Some(program) = command.program() else {
         return out;
@@ -203,9 +173,7 @@ fn written_paths(command: &Command) -> Vec<&Word> {
     let args = command.args();
     let operands: Vec<&Word> = args.iter().filter(|a| !a.value.starts_with('-')).collect();
     let value_of = |names: &[&str]| -> Option<&Word> {
-        args.iter()
-            .position(|a| names.contains(&a.value.as_str()))
-            .and_then(|i| args.get(i + 1))
+        args.iter().position(|a| names.contains(&a.value.as_str())).and_then(|i| args.get(i + 1))
     };
     match program {
         "mkdir" | "touch" | "rm" | "rmdir" | "tee" | "truncate" | "ln" => out.extend(operands),
@@ -214,15 +182,8 @@ fn written_paths(command: &Command) -> Vec<&Word> {
         "tar" => out.extend(value_of(&["-C", "--directory"])),
         "unzip" => out.extend(value_of(&["-d"])),
         "curl" => out.extend(value_of(&["-o", "--output"])),
-        "wget" => out.extend(value_of(&[
-            "-O",
-            "--output-document",
-            "-P",
-            "--directory-prefix",
-        ])),
-        "git" if operands.first().is_some_and(|o| o.value == "clone") => {
-            out.extend(operands.get(2).copied())
-        }
+        "wget" => out.extend(value_of(&["-O", "--output-document", "-P", "--directory-prefix"])),
+        "git" if operands.first().is_some_and(|o| o.value == "clone") => out.extend(operands.get(2).copied()),
         _ => {}
     }
     out

@@ -54,9 +54,7 @@ impl Keyword {
             ("VOLUME", Keyword::Volume),
             ("WORKDIR", Keyword::Workdir),
         ];
-        ALL.iter()
-            .find(|(k, _)| word.eq_ignore_ascii_case(k))
-            .map_or(Keyword::Unknown, |(_, k)| *k)
+        ALL.iter().find(|(k, _)| word.eq_ignore_ascii_case(k)).map_or(Keyword::Unknown, |(_, k)| *k)
     }
 }
 
@@ -163,28 +161,14 @@ impl Instruction {
 
 /// Parses one chunk (a logical instruction from the splitter).
 pub fn parse_instruction(chunk: &str, escape: char) -> Instruction {
-    let prefix = if escape == '`' {
-        "# escape=`\nFROM scratch\n"
-    } else {
-        "FROM scratch\n"
-    };
+    let prefix = if escape == '`' { "# escape=`\nFROM scratch\n" } else { "FROM scratch\n" };
     let mut full = String::with_capacity(prefix.len() + chunk.len());
     full.push_str(prefix);
     full.push_str(chunk);
-    let ctx = Ctx {
-        full: &full,
-        base: prefix.len(),
-        escape,
-    };
-    let parsed = pd::parse(&full)
-        .map_err(|e| e.to_string())
-        .and_then(|mut d| {
-            if d.instructions.len() >= 2 {
-                Ok(d.instructions.swap_remove(1))
-            } else {
-                Err("empty instruction".to_string())
-            }
-        });
+    let ctx = Ctx { full: &full, base: prefix.len(), escape };
+    let parsed = pd::parse(&full).map_err(|e| e.to_string()).and_then(|mut d| {
+        if d.instructions.len() >= 2 { Ok(d.instructions.swap_remove(1)) } else { Err("empty instruction".to_string()) }
+    });
     let mut instruction = match parsed {
         Ok(i) => ctx.convert(&i),
         Err(message) => fallback(chunk, escape, &message),
@@ -201,10 +185,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn range(&self, span: &std::ops::Range<usize>) -> TextRange {
-        TextRange::new(
-            span.start.saturating_sub(self.base),
-            span.end.saturating_sub(self.base),
-        )
+        TextRange::new(span.start.saturating_sub(self.base), span.end.saturating_sub(self.base))
     }
 
     fn word(&self, s: &pd::UnescapedString<'_>) -> Word {
@@ -234,16 +215,8 @@ impl Ctx<'_> {
                     stage_name: f.as_.as_ref().map(|(_, n)| self.word(n)),
                 }),
             ),
-            I::Arg(a) => (
-                Keyword::Arg,
-                &a.arg.span,
-                Kind::Arg(self.arg_decls(&a.arguments)),
-            ),
-            I::Env(e) => (
-                Keyword::Env,
-                &e.env.span,
-                Kind::Env(self.env_pairs(&e.arguments)),
-            ),
+            I::Arg(a) => (Keyword::Arg, &a.arg.span, Kind::Arg(self.arg_decls(&a.arguments))),
+            I::Env(e) => (Keyword::Env, &e.env.span, Kind::Env(self.env_pairs(&e.arguments))),
             I::Run(r) => (Keyword::Run, &r.run.span, Kind::Run(self.run(r))),
             I::Copy(c) => (
                 Keyword::Copy,
@@ -265,30 +238,16 @@ impl Ctx<'_> {
             ),
             I::Volume(v) => {
                 let words = match &v.arguments {
-                    pd::JsonOrStringArray::Json(j) => {
-                        j.value.iter().map(|w| self.word(w)).collect()
-                    }
+                    pd::JsonOrStringArray::Json(j) => j.value.iter().map(|w| self.word(w)).collect(),
                     pd::JsonOrStringArray::String(s) => s.iter().map(|w| self.word(w)).collect(),
                 };
                 (Keyword::Volume, &v.volume.span, Kind::Volume(words))
             }
-            I::Workdir(w) => (
-                Keyword::Workdir,
-                &w.workdir.span,
-                Kind::Workdir(self.word(&w.arguments)),
-            ),
-            I::User(u) => (
-                Keyword::User,
-                &u.user.span,
-                Kind::User(self.word(&u.arguments)),
-            ),
+            I::Workdir(w) => (Keyword::Workdir, &w.workdir.span, Kind::Workdir(self.word(&w.arguments))),
+            I::User(u) => (Keyword::User, &u.user.span, Kind::User(self.word(&u.arguments))),
             I::Onbuild(o) => {
                 let inner = self.convert(&o.instruction);
-                (
-                    Keyword::Onbuild,
-                    &o.onbuild.span,
-                    Kind::Onbuild(Box::new(inner)),
-                )
+                (Keyword::Onbuild, &o.onbuild.span, Kind::Onbuild(Box::new(inner)))
             }
             I::Cmd(c) => (Keyword::Cmd, &c.cmd.span, Kind::Other),
             I::Entrypoint(e) => (Keyword::Entrypoint, &e.entrypoint.span, Kind::Other),
@@ -307,20 +266,13 @@ impl Ctx<'_> {
                 };
             }
         };
-        Instruction {
-            keyword,
-            keyword_range: self.range(kw_span),
-            len: 0,
-            kind,
-        }
+        Instruction { keyword, keyword_range: self.range(kw_span), len: 0, kind }
     }
 
     fn source(&self, source: &pd::Source<'_>) -> Source {
         match source {
             pd::Source::Path(p) => Source::Path(self.word(p)),
-            pd::Source::HereDoc(h) => Source::Heredoc(Heredoc {
-                body: self.range(&h.span),
-            }),
+            pd::Source::HereDoc(h) => Source::Heredoc(Heredoc { body: self.range(&h.span) }),
             _ => Source::Path(Word::new(TextRange::default(), "")),
         }
     }
@@ -328,32 +280,25 @@ impl Ctx<'_> {
     fn arg_decls(&self, args: &pd::UnescapedString<'_>) -> Vec<ArgDecl> {
         let start = args.span.start;
         let raw = &self.full[args.span.clone()];
-        split_words(
-            &blank_continuations(raw, self.escape),
-            start - self.base,
-            self.escape,
-        )
-        .into_iter()
-        .map(|w| {
-            let raw_word = &self.full[w.range.shift(self.base).as_range()];
-            match (w.value.find('='), raw_word.find('=')) {
-                (Some(eq), Some(raw_eq)) => ArgDecl {
-                    name: Word::new(
-                        TextRange::new(w.range.start as usize, w.range.start as usize + raw_eq),
-                        &w.value[..eq],
-                    ),
-                    default: Some(Word::new(
-                        TextRange::new(w.range.start as usize + raw_eq + 1, w.range.end as usize),
-                        &w.value[eq + 1..],
-                    )),
-                },
-                _ => ArgDecl {
-                    name: w,
-                    default: None,
-                },
-            }
-        })
-        .collect()
+        split_words(&blank_continuations(raw, self.escape), start - self.base, self.escape)
+            .into_iter()
+            .map(|w| {
+                let raw_word = &self.full[w.range.shift(self.base).as_range()];
+                match (w.value.find('='), raw_word.find('=')) {
+                    (Some(eq), Some(raw_eq)) => ArgDecl {
+                        name: Word::new(
+                            TextRange::new(w.range.start as usize, w.range.start as usize + raw_eq),
+                            &w.value[..eq],
+                        ),
+                        default: Some(Word::new(
+                            TextRange::new(w.range.start as usize + raw_eq + 1, w.range.end as usize),
+                            &w.value[eq + 1..],
+                        )),
+                    },
+                    _ => ArgDecl { name: w, default: None },
+                }
+            })
+            .collect()
     }
 
     fn env_pairs(&self, args: &pd::UnescapedString<'_>) -> Vec<EnvPair> {
@@ -369,10 +314,7 @@ impl Ctx<'_> {
             let value_raw = raw[value_start - rel..].trim_end();
             return vec![EnvPair {
                 key: first.clone(),
-                value: Word::new(
-                    TextRange::new(value_start, value_start + value_raw.len()),
-                    value_raw,
-                ),
+                value: Word::new(TextRange::new(value_start, value_start + value_raw.len()), value_raw),
             }];
         }
         words
@@ -396,13 +338,7 @@ impl Ctx<'_> {
     }
 
     fn run(&self, r: &pd::RunInstruction<'_>) -> Run {
-        let heredocs: Vec<Heredoc> = r
-            .here_docs
-            .iter()
-            .map(|h| Heredoc {
-                body: self.range(&h.span),
-            })
-            .collect();
+        let heredocs: Vec<Heredoc> = r.here_docs.iter().map(|h| Heredoc { body: self.range(&h.span) }).collect();
         let mut scripts = Vec::new();
         let exec_form = matches!(r.arguments, pd::Command::Exec(_));
         match &r.arguments {
@@ -426,12 +362,7 @@ impl Ctx<'_> {
             pd::Command::Exec(e) => scripts.push(self.exec_script(&e.value)),
             _ => {}
         }
-        Run {
-            flags: self.flags(&r.options),
-            exec_form,
-            heredocs,
-            scripts,
-        }
+        Run { flags: self.flags(&r.options), exec_form, heredocs, scripts }
     }
 
     /// `["sh", "-c", "script"]` runs the script; any other exec form is one command.
@@ -439,20 +370,14 @@ impl Ctx<'_> {
         let words: Vec<Word> = argv.iter().map(|w| self.word(w)).collect();
         let program = words.first().map(|w| shell::basename(&w.value));
         if program.is_some_and(shell::is_shell)
-            && let Some(c) = words
-                .iter()
-                .position(|w| w.value.starts_with('-') && w.value[1..].contains('c'))
+            && let Some(c) = words.iter().position(|w| w.value.starts_with('-') && w.value[1..].contains('c'))
             && let Some(code) = words.get(c + 1)
         {
             let mut script = shell::parse(&code.value);
             let (start, end) = (code.range.start as usize, code.range.end as usize);
             let exact = code.value.len() == code.range.len();
             script.map_ranges(&|o| {
-                if exact {
-                    start + o
-                } else {
-                    (start + o).min(end)
-                }
+                if exact { start + o } else { (start + o).min(end) }
             });
             return script;
         }
@@ -467,10 +392,7 @@ fn script_program_is_bare_shell(script: &Script) -> bool {
         [] => true,
         [only] => {
             only.program().is_some_and(shell::is_shell)
-                && only
-                    .args()
-                    .iter()
-                    .all(|a| a.value.starts_with('-') && !a.value.contains('c'))
+                && only.args().iter().all(|a| a.value.starts_with('-') && !a.value.contains('c'))
         }
         _ => false,
     }
@@ -536,10 +458,7 @@ fn blank_continuations(raw: &str, escape: char) -> String {
         } else if continues(line, escape) {
             let trimmed = line.trim_end_matches([' ', '\t']);
             out.push_str(&trimmed[..trimmed.len() - escape.len_utf8()]);
-            out.extend(std::iter::repeat_n(
-                ' ',
-                raw[pos..next].len() - (trimmed.len() - escape.len_utf8()),
-            ));
+            out.extend(std::iter::repeat_n(' ', raw[pos..next].len() - (trimmed.len() - escape.len_utf8())));
         } else {
             out.push_str(&raw[pos..next]);
         }
@@ -551,11 +470,7 @@ fn blank_continuations(raw: &str, escape: char) -> String {
 /// When `parse-dockerfile` rejects a chunk, keep what can be read: the keyword, and for a
 /// half-typed `FROM` its image word, so the stage structure survives mid-edit.
 fn fallback(chunk: &str, escape: char, message: &str) -> Instruction {
-    let message = message
-        .split(" at line ")
-        .next()
-        .unwrap_or(message)
-        .to_string();
+    let message = message.split(" at line ").next().unwrap_or(message).to_string();
     let words = split_words(&blank_continuations(chunk, escape), 0, escape);
     let Some(first) = words.first() else {
         return Instruction {
@@ -569,33 +484,18 @@ fn fallback(chunk: &str, escape: char, message: &str) -> Instruction {
     let kind = match keyword {
         Keyword::From => match words[1..].iter().find(|w| !w.value.starts_with("--")) {
             Some(image) => {
-                let after: Vec<&Word> = words
-                    .iter()
-                    .skip_while(|w| w.range != image.range)
-                    .skip(1)
-                    .collect();
+                let after: Vec<&Word> = words.iter().skip_while(|w| w.range != image.range).skip(1).collect();
                 let stage_name = match after.as_slice() {
-                    [as_kw, name, ..] if as_kw.value.eq_ignore_ascii_case("as") => {
-                        Some((*name).clone())
-                    }
+                    [as_kw, name, ..] if as_kw.value.eq_ignore_ascii_case("as") => Some((*name).clone()),
                     _ => None,
                 };
-                Kind::From(From {
-                    flags: Vec::new(),
-                    image: image.clone(),
-                    stage_name,
-                })
+                Kind::From(From { flags: Vec::new(), image: image.clone(), stage_name })
             }
             None => Kind::Error(message),
         },
         _ => Kind::Error(message),
     };
-    Instruction {
-        keyword,
-        keyword_range: first.range,
-        len: 0,
-        kind,
-    }
+    Instruction { keyword, keyword_range: first.range, len: 0, kind }
 }
 
 #[cfg(test)]
@@ -608,18 +508,13 @@ mod tests {
         let (logical, map) = logical_text(raw, '\\');
         assert_eq!(logical, "apt-get update &&   apt-get install x");
         let at = logical.find("install").unwrap();
-        assert_eq!(
-            &raw[map_offset(&map, at)..map_offset(&map, at) + 7],
-            "install"
-        );
+        assert_eq!(&raw[map_offset(&map, at)..map_offset(&map, at) + 7], "install");
     }
 
     #[test]
     fn half_typed_from_keeps_image() {
         let i = parse_instruction("FROM ubuntu AS", '\\');
-        let Kind::From(f) = &i.kind else {
-            panic!("{i:?}")
-        };
+        let Kind::From(f) = &i.kind else { panic!("{i:?}") };
         assert_eq!(f.image.value, "ubuntu");
         let i = parse_instruction("FR", '\\');
         assert!(matches!(i.kind, Kind::Error(_)));

@@ -6,9 +6,7 @@ pub mod splitter;
 
 use std::sync::Arc;
 
-pub use instruction::{
-    ArgDecl, Copy, EnvPair, Flag, From, Heredoc, Instruction, Keyword, Kind, Run, Source,
-};
+pub use instruction::{ArgDecl, Copy, EnvPair, Flag, From, Heredoc, Instruction, Keyword, Kind, Run, Source};
 pub use splitter::{Directive, Directives};
 
 use crate::syntax::TextRange;
@@ -28,10 +26,7 @@ impl Located {
     }
 
     pub fn range(&self) -> TextRange {
-        TextRange::new(
-            self.start as usize,
-            self.start as usize + self.instruction.len as usize,
-        )
+        TextRange::new(self.start as usize, self.start as usize + self.instruction.len as usize)
     }
 }
 
@@ -53,35 +48,21 @@ impl Dockerfile {
     pub fn parse(text: &str) -> Dockerfile {
         let directives = splitter::directives(text);
         let instructions = parse_from(text, directives.end, directives.escape, |_| false).0;
-        Dockerfile {
-            directives,
-            instructions,
-        }
+        Dockerfile { directives, instructions }
     }
 
     /// Updates the tree for an edit that replaced `old_range` of the old text; `new_text` is
     /// the whole text after the edit. Returns how much was reused.
-    pub fn edit(
-        &mut self,
-        old_range: TextRange,
-        inserted_len: usize,
-        new_text: &str,
-    ) -> ReparseStats {
+    pub fn edit(&mut self, old_range: TextRange, inserted_len: usize, new_text: &str) -> ReparseStats {
         let (edit_start, edit_end) = (old_range.start as usize, old_range.end as usize);
         let delta = inserted_len as isize - old_range.len() as isize;
         // Directives decide how everything else is read: an edit near them re-reads it all.
         if edit_start <= self.directives.reparse_limit {
             *self = Dockerfile::parse(new_text);
-            return ReparseStats {
-                reparsed: self.instructions.len(),
-                reused: 0,
-            };
+            return ReparseStats { reparsed: self.instructions.len(), reused: 0 };
         }
         // Restart at the last instruction starting before the edit (it may continue into it).
-        let (first, restart) = match self
-            .instructions
-            .partition_point(|l| (l.start as usize) < edit_start)
-        {
+        let (first, restart) = match self.instructions.partition_point(|l| (l.start as usize) < edit_start) {
             0 => (0, self.directives.end),
             n => (n - 1, self.instructions[n - 1].start as usize),
         };
@@ -93,13 +74,9 @@ impl Dockerfile {
                 return None;
             }
             let old_start = (new_start as isize - delta) as usize;
-            old_after
-                .binary_search_by(|l| (l.start as usize).cmp(&old_start))
-                .ok()
+            old_after.binary_search_by(|l| (l.start as usize).cmp(&old_start)).ok()
         };
-        let (fresh, resync_at) = parse_from(new_text, restart, self.directives.escape, |s| {
-            resync(s).is_some()
-        });
+        let (fresh, resync_at) = parse_from(new_text, restart, self.directives.escape, |s| resync(s).is_some());
         let reparsed = fresh.len();
         // Old instructions from `first + keep` on are reused as they are, moved by `delta`.
         let keep = match resync_at.and_then(resync) {
@@ -131,10 +108,7 @@ impl Dockerfile {
 
     /// The instruction whose text contains `offset`.
     pub fn instruction_at(&self, offset: usize) -> Option<&Located> {
-        let i = self
-            .instructions
-            .partition_point(|l| l.start as usize <= offset)
-            .checked_sub(1)?;
+        let i = self.instructions.partition_point(|l| l.start as usize <= offset).checked_sub(1)?;
         let l = &self.instructions[i];
         (offset <= l.range().end as usize).then_some(l)
     }
@@ -142,12 +116,7 @@ impl Dockerfile {
 
 /// Splits and parses from `pos` until the end, or until `stop(line_start)` says the rest can be
 /// reused; returns the parsed instructions and the stop position.
-fn parse_from(
-    text: &str,
-    pos: usize,
-    escape: char,
-    stop: impl Fn(usize) -> bool,
-) -> (Vec<Located>, Option<usize>) {
+fn parse_from(text: &str, pos: usize, escape: char, stop: impl Fn(usize) -> bool) -> (Vec<Located>, Option<usize>) {
     let mut out = Vec::new();
     let mut chunks = splitter::chunks(text, pos, escape);
     loop {
@@ -160,12 +129,8 @@ fn parse_from(
         let Some(chunk) = chunks.next() else {
             return (out, None);
         };
-        let instruction =
-            instruction::parse_instruction(&text[chunk.line_start..chunk.end], escape);
-        out.push(Located {
-            start: chunk.line_start as u32,
-            instruction: Arc::new(instruction),
-        });
+        let instruction = instruction::parse_instruction(&text[chunk.line_start..chunk.end], escape);
+        out.push(Located { start: chunk.line_start as u32, instruction: Arc::new(instruction) });
     }
 }
 

@@ -68,26 +68,15 @@ pub fn directives(text: &str) -> Directives {
         items.push(directive);
         pos = next;
     }
-    let reparse_limit = if pos < text.len() {
-        pos + line_at(text, pos).0.len() + 1
-    } else {
-        pos
-    };
-    Directives {
-        items,
-        end: pos,
-        escape,
-        reparse_limit,
-    }
+    let reparse_limit = if pos < text.len() { pos + line_at(text, pos).0.len() + 1 } else { pos };
+    Directives { items, end: pos, escape, reparse_limit }
 }
 
 fn parse_directive(line: &str, line_start: usize) -> Option<Directive> {
     let body = line.strip_prefix('#')?;
     let name_start = body.len() - body.trim_start_matches([' ', '\t']).len();
     let rest = &body[name_start..];
-    let name_len = rest
-        .find(|c: char| !c.is_ascii_alphanumeric())
-        .unwrap_or(rest.len());
+    let name_len = rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
     let name = rest[..name_len].to_ascii_lowercase();
     if !KNOWN_DIRECTIVES.contains(&name.as_str()) {
         return None;
@@ -189,11 +178,7 @@ impl Iterator for Chunks<'_> {
                     let (line, after) = line_at(text, next);
                     end = next + line.len();
                     next = after;
-                    let candidate = if heredoc.strip_tabs {
-                        line.trim_start_matches('\t')
-                    } else {
-                        line
-                    };
+                    let candidate = if heredoc.strip_tabs { line.trim_start_matches('\t') } else { line };
                     if candidate == heredoc.name {
                         break;
                     }
@@ -212,9 +197,7 @@ fn takes_heredocs(first_line: &str) -> bool {
     if keyword.eq_ignore_ascii_case("ONBUILD") {
         keyword = words.next().unwrap_or("");
     }
-    ["RUN", "COPY", "ADD"]
-        .iter()
-        .any(|k| keyword.eq_ignore_ascii_case(k))
+    ["RUN", "COPY", "ADD"].iter().any(|k| keyword.eq_ignore_ascii_case(k))
 }
 
 /// A heredoc opener (`<<EOF`, `<<-"EOT"`) found on an instruction line.
@@ -232,10 +215,7 @@ pub fn heredoc_markers(logical_line: &str, escape: char) -> Vec<HeredocMarker> {
     if keyword.eq_ignore_ascii_case("ONBUILD") {
         keyword = words.next().unwrap_or("");
     }
-    if !["RUN", "COPY", "ADD"]
-        .iter()
-        .any(|k| keyword.eq_ignore_ascii_case(k))
-    {
+    if !["RUN", "COPY", "ADD"].iter().any(|k| keyword.eq_ignore_ascii_case(k)) {
         return Vec::new();
     }
     let bytes = logical_line.as_bytes();
@@ -254,12 +234,8 @@ pub fn heredoc_markers(logical_line: &str, escape: char) -> Vec<HeredocMarker> {
             }
             None if b == b'\'' || b == b'"' => quote = Some(b),
             None if b == escape as u8 => i += 1,
-            None if b == b'<'
-                && bytes.get(i + 1) == Some(&b'<')
-                && bytes.get(i + 2) != Some(&b'<') =>
-            {
-                let at_word_start =
-                    i == 0 || bytes[i - 1].is_ascii_whitespace() || bytes[i - 1].is_ascii_digit();
+            None if b == b'<' && bytes.get(i + 1) == Some(&b'<') && bytes.get(i + 2) != Some(&b'<') => {
+                let at_word_start = i == 0 || bytes[i - 1].is_ascii_whitespace() || bytes[i - 1].is_ascii_digit();
                 if at_word_start && let Some((marker, len)) = parse_marker(&logical_line[i + 2..]) {
                     markers.push(marker);
                     i += 2 + len;
@@ -289,14 +265,7 @@ fn parse_marker(after: &str) -> Option<(HeredocMarker, usize)> {
     }
     let name_len = rest
         .find(|c: char| {
-            c.is_whitespace()
-                || c == '"'
-                || c == '\''
-                || c == '<'
-                || c == '>'
-                || c == ';'
-                || c == '|'
-                || c == '&'
+            c.is_whitespace() || c == '"' || c == '\'' || c == '<' || c == '>' || c == ';' || c == '|' || c == '&'
         })
         .unwrap_or(rest.len());
     if name_len == 0 {
@@ -308,13 +277,7 @@ fn parse_marker(after: &str) -> Option<(HeredocMarker, usize)> {
     {
         consumed += 1;
     }
-    Some((
-        HeredocMarker {
-            name: rest[..name_len].to_string(),
-            strip_tabs,
-        },
-        consumed,
-    ))
+    Some((HeredocMarker { name: rest[..name_len].to_string(), strip_tabs }, consumed))
 }
 
 #[cfg(test)]
@@ -323,18 +286,13 @@ mod tests {
 
     fn split(text: &str) -> Vec<&str> {
         let d = directives(text);
-        chunks(text, d.end, d.escape)
-            .map(|c| &text[c.line_start..c.end])
-            .collect()
+        chunks(text, d.end, d.escape).map(|c| &text[c.line_start..c.end]).collect()
     }
 
     #[test]
     fn continuation_with_comments_and_blank_lines() {
         let text = "FROM a\nRUN x \\\n  # note\n\n  y\nRUN z\n";
-        assert_eq!(
-            split(text),
-            ["FROM a", "RUN x \\\n  # note\n\n  y", "RUN z"]
-        );
+        assert_eq!(split(text), ["FROM a", "RUN x \\\n  # note\n\n  y", "RUN z"]);
     }
 
     #[test]
@@ -342,12 +300,7 @@ mod tests {
         let text = "FROM a\nRUN <<A <<-B\necho a\nA\n\techo b\n\tB\nCOPY <<EOF /x\nhi\nEOF\nRUN echo '<<NOT'\n";
         assert_eq!(
             split(text),
-            [
-                "FROM a",
-                "RUN <<A <<-B\necho a\nA\n\techo b\n\tB",
-                "COPY <<EOF /x\nhi\nEOF",
-                "RUN echo '<<NOT'"
-            ]
+            ["FROM a", "RUN <<A <<-B\necho a\nA\n\techo b\n\tB", "COPY <<EOF /x\nhi\nEOF", "RUN echo '<<NOT'"]
         );
     }
 
@@ -366,10 +319,7 @@ mod tests {
         let names: Vec<_> = d.items.iter().map(|d| d.name.as_str()).collect();
         assert_eq!(names, ["syntax", "check"]);
         assert_eq!(d.escape, '\\');
-        assert_eq!(
-            &text[d.items[0].value_range.as_range()],
-            "docker/dockerfile:1"
-        );
+        assert_eq!(&text[d.items[0].value_range.as_range()], "docker/dockerfile:1");
         assert_eq!(&text[d.items[1].value_range.as_range()], "error=true");
     }
 

@@ -3,20 +3,9 @@ use proptest::prelude::*;
 
 fn assert_same(incremental: &Dockerfile, text: &str) {
     let fresh = Dockerfile::parse(text);
-    assert_eq!(
-        incremental.directives, fresh.directives,
-        "directives differ for {text:?}"
-    );
-    let a: Vec<_> = incremental
-        .instructions
-        .iter()
-        .map(|l| (l.start, &*l.instruction))
-        .collect();
-    let b: Vec<_> = fresh
-        .instructions
-        .iter()
-        .map(|l| (l.start, &*l.instruction))
-        .collect();
+    assert_eq!(incremental.directives, fresh.directives, "directives differ for {text:?}");
+    let a: Vec<_> = incremental.instructions.iter().map(|l| (l.start, &*l.instruction)).collect();
+    let b: Vec<_> = fresh.instructions.iter().map(|l| (l.start, &*l.instruction)).collect();
     assert_eq!(a, b, "instructions differ for {text:?}");
 }
 
@@ -30,13 +19,7 @@ fn single_edit_reparses_only_what_it_touches() {
     text.insert(at, 'x');
     let stats = tree.edit(TextRange::empty(at), 1, &text);
     assert_same(&tree, &text);
-    assert_eq!(
-        stats,
-        ReparseStats {
-            reparsed: 1,
-            reused: 9
-        }
-    );
+    assert_eq!(stats, ReparseStats { reparsed: 1, reused: 9 });
 }
 
 #[test]

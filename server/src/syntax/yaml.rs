@@ -1,0 +1,506 @@
+//! YAML as a tree with exact byte ranges, from tree-sitter-yaml: error tolerant (a broken line
+//! mid-edit keeps the rest) and incrementally re-parsed. Anchors and aliases are kept as
+//! written; readers resolve them on demand with a depth limit, so alias bombs cost nothing.
+
+use std::collections::HashMap;
+
+use compact_str::CompactString;
+use tree_sitter::{InputEdit, Parser, Point, Tree};
+
+use crate::syntax::TextRange;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    pub range: TextRange,
+    pub anchor: Option<CompactString>,
+    pub kind: NodeKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeKind {
+    Scalar(Scalar),
+    Mapping(Vec<Pair>),
+    Sequence(Vec<Node>),
+    Alias(CompactString),
+    /// Parsed, but not understood (a tag-only node, a broken region).
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalarStyle {
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    Block,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scalar {
+    /// The value after unquoting and unescaping.
+    pub value: String,
+    pub style: ScalarStyle,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pair {
+    pub key: Node,
+    /// `None` for `key:` with nothing after it.
+    pub value: Option<Node>,
+    pub range: TextRange,
+}
+
+impl Node {
+    pub fn as_scalar(&self) -> Option<&Scalar> {
+        match &self.kind {
+            NodeKind::Scalar(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        self.as_scalar().map(|s| s.value.as_str())
+    }
+
+    pub fn pairs(&self) -> &[Pair] {
+        match &self.kind {
+            NodeKind::Mapping(p) => p,
+            _ => &[],
+        }
+    }
+
+    pub fn items(&self) -> &[Node] {
+        match &self.kind {
+            NodeKind::Sequence(items) => items,
+            _ => &[],
+        }
+    }
+}
+
+/// A parsed YAML file: the first document's root, the anchors, and the tree-sitter tree kept
+/// for incremental re-parsing.
+pub struct Yaml {
+    tree: Option<Tree>,
+    pub root: Option<Node>,
+    pub anchors: HashMap<CompactString, Node>,
+    /// Whether tree-sitter found a syntax error anywhere.
+    pub has_error: bool,
+}
+
+impl std::fmt::Debug for Yaml {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Yaml").field("root", &self.root).field("has_error", &self.has_error).finish()
+    }
+}
+
+impl Clone for Yaml {
+    fn clone(&self) -> Yaml {
+        Yaml {
+            tree: self.tree.clone(),
+            root: self.root.clone(),
+            anchors: self.anchors.clone(),
+            has_error: self.has_error,
+        }
+    }
+}
+
+fn parser() -> Parser {
+    let mut parser = Parser::new();
+    // The grammar is compiled in; a version mismatch would be a build problem, not input.
+    let _ = parser.set_language(&tree_sitter_yaml::LANGUAGE.into());
+    parser
+}
+
+impl Yaml {
+    pub fn parse(text: &str) -> Yaml {
+        let tree = parser().parse(text, None);
+        Yaml::from_tree(tree, text)
+    }
+
+    /// Re-parses after an edit that replaced `old` (a byte range of the old text) with
+    /// `inserted_len` bytes; `old_text` is the text before the edit, `new_text` after.
+    pub fn edit(&mut self, old: TextRange, inserted_len: usize, old_text: &str, new_text: &str) {
+        let Some(mut tree) = self.tree.take() else {
+            *self = Yaml::parse(new_text);
+            return;
+        };
+        let start = old.start as usize;
+        let edit = InputEdit {
+            start_byte: start,
+            old_end_byte: old.end as usize,
+            new_end_byte: start + inserted_len,
+            start_position: point(old_text, start),
+            old_end_position: point(old_text, old.end as usize),
+            new_end_position: point(new_text, start + inserted_len),
+        };
+        tree.edit(&edit);
+        let tree = parser().parse(new_text, Some(&tree));
+        *self = Yaml::from_tree(tree, new_text);
+    }
+
+    fn from_tree(tree: Option<Tree>, text: &str) -> Yaml {
+        let mut yaml = Yaml { tree: None, root: None, anchors: HashMap::new(), has_error: false };
+        if let Some(tree) = &tree {
+            let root = tree.root_node();
+            yaml.has_error = root.has_error();
+            // tree-sitter's recovery can flatten a whole file around one half-typed line
+            // (`    imag`): read a copy with such lines blanked instead (offsets unchanged).
+            let masked = if yaml.has_error { mask_incomplete_lines(text) } else { None };
+            let masked_tree = masked.as_deref().and_then(|m| parser().parse(m, None));
+            let (source, node) = match (&masked, &masked_tree) {
+                (Some(m), Some(t)) if !t.root_node().has_error() || t.root_node().kind() != "ERROR" => {
+                    (m.as_str(), t.root_node())
+                }
+                _ => (text, root),
+            };
+            let mut converter = Converter { text: source, anchors: &mut yaml.anchors, depth: 0 };
+            yaml.root = converter.document_root(node);
+        }
+        yaml.tree = tree;
+        yaml
+    }
+
+    /// The node an alias names, following alias chains (bounded).
+    pub fn resolve<'a>(&'a self, node: &'a Node) -> &'a Node {
+        let mut current = node;
+        for _ in 0..16 {
+            match &current.kind {
+                NodeKind::Alias(name) => match self.anchors.get(name) {
+                    Some(target) => current = target,
+                    None => return current,
+                },
+                _ => return current,
+            }
+        }
+        current
+    }
+
+    /// The pairs of a mapping with `<<: *anchor` merge keys applied (own keys win).
+    pub fn merged_pairs<'a>(&'a self, node: &'a Node) -> Vec<&'a Pair> {
+        let mut out: Vec<&Pair> = Vec::new();
+        self.collect_pairs(self.resolve(node), &mut out, 0);
+        out
+    }
+
+    fn collect_pairs<'a>(&'a self, node: &'a Node, out: &mut Vec<&'a Pair>, depth: usize) {
+        if depth > 8 {
+            return;
+        }
+        let mut merges: Vec<&Node> = Vec::new();
+        for pair in node.pairs() {
+            if pair.key.as_str() == Some("<<") {
+                if let Some(v) = &pair.value {
+                    match &self.resolve(v).kind {
+                        NodeKind::Sequence(items) => merges.extend(items.iter()),
+                        _ => merges.push(v),
+                    }
+                }
+            } else if !out.iter().any(|p| p.key.as_str() == pair.key.as_str()) {
+                out.push(pair);
+            }
+        }
+        for m in merges {
+            let mut inherited = Vec::new();
+            self.collect_pairs(self.resolve(m), &mut inherited, depth + 1);
+            for p in inherited {
+                if !out.iter().any(|o| o.key.as_str() == p.key.as_str()) {
+                    out.push(p);
+                }
+            }
+        }
+    }
+
+    /// `key` of a mapping (merge keys applied), value resolved through aliases.
+    pub fn get<'a>(&'a self, node: &'a Node, key: &str) -> Option<&'a Node> {
+        self.merged_pairs(node)
+            .into_iter()
+            .find(|p| p.key.as_str() == Some(key))
+            .and_then(|p| p.value.as_ref())
+            .map(|v| self.resolve(v))
+    }
+
+    pub fn get_pair<'a>(&'a self, node: &'a Node, key: &str) -> Option<&'a Pair> {
+        self.merged_pairs(node).into_iter().find(|p| p.key.as_str() == Some(key))
+    }
+}
+
+/// The text with lines that cannot be a complete YAML entry (a bare word in a block mapping,
+/// typed half-way) replaced by spaces, or `None` when there is no such line. Block scalar
+/// bodies are left alone.
+fn mask_incomplete_lines(text: &str) -> Option<String> {
+    let mut masked = String::with_capacity(text.len());
+    let mut changed = false;
+    let mut block_indent: Option<usize> = None;
+    for line in text.split_inclusive('\n') {
+        let content = line.trim_end_matches(['\n', '\r']);
+        let trimmed = content.trim_start();
+        let indent = content.len() - trimmed.len();
+        if let Some(b) = block_indent {
+            if trimmed.is_empty() || indent > b {
+                masked.push_str(line);
+                continue;
+            }
+            block_indent = None;
+        }
+        let opens_block = {
+            let t = trimmed.trim_end();
+            t.ends_with('|')
+                || t.ends_with('>')
+                || t.ends_with("|-")
+                || t.ends_with(">-")
+                || t.ends_with("|+")
+                || t.ends_with(">+")
+        };
+        if opens_block {
+            block_indent = Some(indent);
+        }
+        let incomplete = !trimmed.is_empty()
+            && !trimmed.starts_with(['-', '#', '[', '{', '"', '\'', '&', '*', '!', '?', '%', '|', '>'])
+            && !trimmed.contains(':')
+            && trimmed != "---"
+            && trimmed != "...";
+        if incomplete {
+            changed = true;
+            masked.extend(line.bytes().map(|b| if b == b'\n' || b == b'\r' { b as char } else { ' ' }));
+        } else {
+            masked.push_str(line);
+        }
+    }
+    changed.then_some(masked)
+}
+
+/// A byte offset as tree-sitter's row/column (columns in bytes).
+pub fn point(text: &str, offset: usize) -> Point {
+    let offset = offset.min(text.len());
+    let before = &text.as_bytes()[..offset];
+    let row = before.iter().filter(|&&b| b == b'\n').count();
+    let col = offset - before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    Point { row, column: col }
+}
+
+struct Converter<'t, 'a> {
+    text: &'t str,
+    anchors: &'a mut HashMap<CompactString, Node>,
+    depth: usize,
+}
+
+const MAX_DEPTH: usize = 200;
+
+impl Converter<'_, '_> {
+    fn range(n: tree_sitter::Node<'_>) -> TextRange {
+        TextRange::new(n.start_byte(), n.end_byte())
+    }
+
+    fn document_root(&mut self, root: tree_sitter::Node<'_>) -> Option<Node> {
+        // stream → document → block_node/flow_node; a broken file may put ERROR anywhere.
+        let mut cursor = root.walk();
+        let mut children: Vec<tree_sitter::Node<'_>> = root.named_children(&mut cursor).collect();
+        if root.kind() == "stream" {
+            if let Some(doc) = children.iter().find(|c| c.kind() == "document") {
+                let doc = *doc;
+                let mut c2 = doc.walk();
+                children = doc.named_children(&mut c2).collect();
+            }
+        }
+        let mut pairs = Vec::new();
+        for child in children {
+            match child.kind() {
+                "block_node" | "flow_node" => {
+                    if let Some(node) = self.node(child) {
+                        if pairs.is_empty() {
+                            return Some(node);
+                        }
+                    }
+                }
+                _ => self.pairs_in(child, &mut pairs),
+            }
+        }
+        (!pairs.is_empty()).then(|| Node {
+            range: Converter::range(root),
+            anchor: None,
+            kind: NodeKind::Mapping(pairs),
+        })
+    }
+
+    /// Pairs found directly in an ERROR region (tree-sitter keeps the pairs it recognised).
+    fn pairs_in(&mut self, n: tree_sitter::Node<'_>, out: &mut Vec<Pair>) {
+        if self.depth > MAX_DEPTH {
+            return;
+        }
+        self.depth += 1;
+        let mut cursor = n.walk();
+        for child in n.named_children(&mut cursor) {
+            match child.kind() {
+                "block_mapping_pair" | "flow_pair" => {
+                    if let Some(p) = self.pair(child) {
+                        out.push(p);
+                    }
+                }
+                "ERROR" | "block_node" | "block_mapping" => self.pairs_in(child, out),
+                _ => {}
+            }
+        }
+        self.depth -= 1;
+    }
+
+    fn node(&mut self, n: tree_sitter::Node<'_>) -> Option<Node> {
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        let out = self.node_inner(n);
+        self.depth -= 1;
+        out
+    }
+
+    fn node_inner(&mut self, n: tree_sitter::Node<'_>) -> Option<Node> {
+        let range = Converter::range(n);
+        match n.kind() {
+            "block_node" | "flow_node" => {
+                let mut anchor = None;
+                let mut inner = None;
+                let mut cursor = n.walk();
+                for child in n.named_children(&mut cursor) {
+                    match child.kind() {
+                        "anchor" => anchor = self.name_of(child, "anchor_name"),
+                        "tag" | "comment" => {}
+                        _ => inner = inner.or_else(|| self.node(child)),
+                    }
+                }
+                let mut node = inner.unwrap_or(Node { range, anchor: None, kind: NodeKind::Other });
+                if let Some(name) = anchor {
+                    node.anchor = Some(name.clone());
+                    self.anchors.insert(name, node.clone());
+                }
+                Some(node)
+            }
+            "block_mapping" | "flow_mapping" => {
+                let mut pairs = Vec::new();
+                let mut cursor = n.walk();
+                for child in n.named_children(&mut cursor) {
+                    match child.kind() {
+                        "block_mapping_pair" | "flow_pair" => pairs.extend(self.pair(child)),
+                        "ERROR" => self.pairs_in(child, &mut pairs),
+                        _ => {}
+                    }
+                }
+                Some(Node { range, anchor: None, kind: NodeKind::Mapping(pairs) })
+            }
+            "block_sequence" | "flow_sequence" => {
+                let mut items = Vec::new();
+                let mut cursor = n.walk();
+                for child in n.named_children(&mut cursor) {
+                    match child.kind() {
+                        "block_sequence_item" => {
+                            let mut c2 = child.walk();
+                            let inner = child.named_children(&mut c2).find(|c| c.kind() != "comment");
+                            match inner.and_then(|i| self.node(i)) {
+                                Some(node) => items.push(node),
+                                None => items.push(Node {
+                                    range: Converter::range(child),
+                                    anchor: None,
+                                    kind: NodeKind::Other,
+                                }),
+                            }
+                        }
+                        "flow_node" => items.extend(self.node(child)),
+                        "flow_pair" => {
+                            if let Some(p) = self.pair(child) {
+                                items.push(Node { range: p.range, anchor: None, kind: NodeKind::Mapping(vec![p]) });
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                Some(Node { range, anchor: None, kind: NodeKind::Sequence(items) })
+            }
+            "plain_scalar" => Some(self.scalar(n, ScalarStyle::Plain)),
+            "single_quote_scalar" => Some(self.scalar(n, ScalarStyle::SingleQuoted)),
+            "double_quote_scalar" => Some(self.scalar(n, ScalarStyle::DoubleQuoted)),
+            "block_scalar" => Some(self.scalar(n, ScalarStyle::Block)),
+            "alias" => {
+                self.name_of(n, "alias_name").map(|name| Node { range, anchor: None, kind: NodeKind::Alias(name) })
+            }
+            _ => Some(Node { range, anchor: None, kind: NodeKind::Other }),
+        }
+    }
+
+    fn pair(&mut self, n: tree_sitter::Node<'_>) -> Option<Pair> {
+        let key = n.child_by_field_name("key").and_then(|k| self.node(k))?;
+        let value = n.child_by_field_name("value").and_then(|v| self.node(v));
+        Some(Pair { key, value, range: Converter::range(n) })
+    }
+
+    fn name_of(&self, n: tree_sitter::Node<'_>, kind: &str) -> Option<CompactString> {
+        let mut cursor = n.walk();
+        let name = n.named_children(&mut cursor).find(|c| c.kind() == kind)?;
+        Some(CompactString::from(&self.text[name.start_byte()..name.end_byte()]))
+    }
+
+    fn scalar(&self, n: tree_sitter::Node<'_>, style: ScalarStyle) -> Node {
+        let raw = &self.text[n.start_byte()..n.end_byte()];
+        let value = match style {
+            ScalarStyle::Plain => fold_plain(raw),
+            ScalarStyle::SingleQuoted => raw
+                .trim_start_matches('\'')
+                .strip_suffix('\'')
+                .unwrap_or(raw.trim_start_matches('\''))
+                .replace("''", "'"),
+            ScalarStyle::DoubleQuoted => {
+                unescape_double(raw.strip_prefix('"').map(|r| r.strip_suffix('"').unwrap_or(r)).unwrap_or(raw))
+            }
+            ScalarStyle::Block => block_value(raw),
+        };
+        Node { range: Converter::range(n), anchor: None, kind: NodeKind::Scalar(Scalar { value, style }) }
+    }
+}
+
+fn fold_plain(raw: &str) -> String {
+    if !raw.contains('\n') {
+        return raw.to_string();
+    }
+    raw.lines().map(str::trim).collect::<Vec<_>>().join(" ")
+}
+
+fn unescape_double(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('"') => out.push('"'),
+            Some('\\') => out.push('\\'),
+            Some('/') => out.push('/'),
+            Some('0') => out.push('\0'),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// The content of a `|` or `>` block scalar, indentation removed (folding not applied: the
+/// shell reads both the same way for our purposes).
+fn block_value(raw: &str) -> String {
+    let mut lines = raw.lines();
+    lines.next(); // the `|` / `>` indicator line
+    let body: Vec<&str> = lines.collect();
+    let indent =
+        body.iter().filter(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start().len()).min().unwrap_or(0);
+    let mut out = String::new();
+    for l in body {
+        out.push_str(l.get(indent..).unwrap_or(""));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
