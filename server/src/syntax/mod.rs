@@ -7,5 +7,6 @@ pub mod shell;
 pub mod text_range;
 pub mod variables;
 pub mod words;
+pub mod yaml;
 
 pub use text_range::TextRange;
