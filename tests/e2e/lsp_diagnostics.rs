@@ -212,5 +212,5 @@ fn a_burst_of_edits_publishes_the_newest_version_and_never_goes_back() {
             break;
         }
     }
-    assert!(seen.windows(2).all(|w| w[0] < w[1]), "versions went back: {seen:?}");
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "versions went back: {seen:?}");
 }

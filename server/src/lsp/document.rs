@@ -3,19 +3,26 @@
 
 use ropey::Rope;
 
+use std::path::PathBuf;
+
+use crate::analysis::workspace::{Parsed, SourceFile};
 use crate::syntax::TextRange;
 use crate::syntax::dockerfile::Dockerfile;
 use crate::syntax::file_kind::FileKind;
+use crate::syntax::yaml::{EditPoints, Point, Yaml};
 use crate::text::{self, Encoding, LineCol};
 
 pub struct Document {
     pub uri: tower_lsp_server::ls_types::Uri,
+    pub path: PathBuf,
     pub version: i32,
     pub kind: FileKind,
     pub rope: Rope,
     pub text: String,
-    /// The tree of a Dockerfile; other kinds have none (yet).
+    /// The tree of a Dockerfile.
     pub dockerfile: Option<Dockerfile>,
+    /// The YAML tree of a compose file.
+    pub yaml: Option<Yaml>,
 }
 
 /// A change as the protocol sends it: a range (or none for the whole text) and new text.
@@ -44,7 +51,24 @@ impl std::fmt::Display for ChangeError {
 impl Document {
     pub fn new(uri: tower_lsp_server::ls_types::Uri, kind: FileKind, text: String, version: i32) -> Document {
         let dockerfile = (kind == FileKind::Dockerfile).then(|| Dockerfile::parse(&text));
-        Document { uri, version, kind, rope: Rope::from_str(&text), text, dockerfile }
+        let yaml = (kind == FileKind::Compose).then(|| Yaml::parse(&text));
+        let path = uri.to_file_path().map(|p| p.into_owned()).unwrap_or_else(|| PathBuf::from(uri.path().as_str()));
+        Document { uri, path, version, kind, rope: Rope::from_str(&text), text, dockerfile, yaml }
+    }
+
+    /// The document as a workspace file (it overrides the copy on disk).
+    pub fn source(&self) -> SourceFile {
+        let parsed = match (&self.dockerfile, &self.yaml) {
+            (Some(tree), _) => Parsed::Dockerfile(tree.clone()),
+            (_, Some(yaml)) => Parsed::Compose(yaml.clone()),
+            _ => return SourceFile::new(self.path.clone(), self.kind, self.text.clone()),
+        };
+        SourceFile { path: self.path.clone(), kind: self.kind, text: self.text.clone(), parsed }
+    }
+
+    fn point(&self, offset: usize) -> Point {
+        let row = self.rope.byte_to_line(offset);
+        Point { row, column: offset - self.rope.line_to_byte(row) }
     }
 
     /// Applies one change; returns whether a position had to be clamped (for the log).
@@ -58,12 +82,24 @@ impl Document {
         if s.offset > e.offset {
             return Err(ChangeError::Inverted { start, end });
         }
+        let (start_point, old_end_point) = (self.point(s.offset), self.point(e.offset));
         let (start_char, end_char) = (self.rope.byte_to_char(s.offset), self.rope.byte_to_char(e.offset));
         self.rope.remove(start_char..end_char);
         self.rope.insert(start_char, change.text);
         self.text.replace_range(s.offset..e.offset, change.text);
+        let old = TextRange::new(s.offset, e.offset);
         if let Some(tree) = &mut self.dockerfile {
-            tree.edit(TextRange::new(s.offset, e.offset), change.text.len(), &self.text);
+            tree.edit(old, change.text.len(), &self.text);
+        }
+        if self.yaml.is_some() {
+            let points = EditPoints {
+                start: start_point,
+                old_end: old_end_point,
+                new_end: self.point(s.offset + change.text.len()),
+            };
+            if let Some(yaml) = &mut self.yaml {
+                yaml.edit_with_points(old, change.text.len(), points, &self.text);
+            }
         }
         Ok(s.clamped || e.clamped)
     }

@@ -94,6 +94,36 @@ impl Server {
         }
     }
 
+    /// Reads every file driftls uses below the workspace root, off the async threads.
+    async fn scan_workspace(shared: Arc<Shared>) {
+        let Some(root) = shared.state().root.clone() else { return };
+        let scanned = tokio::task::spawn_blocking(move || {
+            let mut errors = Vec::new();
+            let files: Vec<_> = crate::files::walk(&root, &mut errors)
+                .into_iter()
+                .filter_map(|(path, kind)| crate::files::load(&path, kind).map_err(|e| errors.push(e)).ok())
+                .collect();
+            (files, errors)
+        })
+        .await;
+        let Ok((files, errors)) = scanned else { return };
+        {
+            let mut state = shared.state();
+            for file in files {
+                let open = state.documents.values().any(|d| d.path == file.path);
+                if !open {
+                    state.workspace.insert(file);
+                }
+            }
+            crate::files::check_referenced_paths(&mut state.workspace);
+            state.mark_all_dirty();
+        }
+        shared.wake.notify_one();
+        for e in errors {
+            shared.client.log_message(MessageType::INFO, format!("workspace scan: {e}")).await;
+        }
+    }
+
     async fn register_watchers(shared: Arc<Shared>) {
         let dynamic = shared
             .caps()
@@ -105,10 +135,12 @@ impl Server {
             return;
         }
         let options = DidChangeWatchedFilesRegistrationOptions {
-            watchers: vec![FileSystemWatcher {
-                glob_pattern: GlobPattern::String(format!("**/{SETTINGS_FILE}")),
-                kind: None,
-            }],
+            watchers: WATCHED
+                .iter()
+                .map(|g| g.to_string())
+                .chain(std::iter::once(format!("**/{SETTINGS_FILE}")))
+                .map(|g| FileSystemWatcher { glob_pattern: GlobPattern::String(g), kind: None })
+                .collect(),
         };
         let registration = Registration {
             id: "driftls-watch".to_string(),
@@ -120,6 +152,22 @@ impl Server {
         }
     }
 }
+
+/// Files other files depend on: Dockerfiles, compose files and their `.env`, deploy scripts.
+const WATCHED: [&str; 12] = [
+    "**/Dockerfile*",
+    "**/Containerfile*",
+    "**/*.{Dockerfile,dockerfile}",
+    "**/{compose,docker-compose}*.{yaml,yml}",
+    "**/.env",
+    "**/*.{sh,bash}",
+    "**/Jenkinsfile*",
+    "**/{Makefile,makefile,GNUmakefile}",
+    "**/*.mk",
+    "**/.github/workflows/*.{yml,yaml}",
+    "**/.gitlab-ci.{yml,yaml}",
+    "**/.gitlab/ci/*.{yml,yaml}",
+];
 
 fn negotiate_encoding(caps: &ClientCapabilities) -> Encoding {
     let offered = caps.general.as_ref().and_then(|g| g.position_encodings.as_ref());
@@ -177,7 +225,8 @@ impl LanguageServer for Server {
         let shared = self.shared.clone();
         tokio::spawn(async move {
             Server::register_watchers(shared.clone()).await;
-            Server::pull_configuration(shared).await;
+            Server::pull_configuration(shared.clone()).await;
+            Server::scan_workspace(shared).await;
         });
     }
 
@@ -196,7 +245,8 @@ impl LanguageServer for Server {
                 .unwrap_or_else(|| PathBuf::from(doc.uri.path().as_str()));
             let kind = FileKind::detect(&path, Some(&doc.language_id));
             let key = State::key(&doc.uri);
-            state.documents.insert(key, Document::new(doc.uri.clone(), kind, doc.text, doc.version));
+            state.documents.insert(key.clone(), Document::new(doc.uri.clone(), kind, doc.text, doc.version));
+            state.sync_workspace(&key);
             if kind == FileKind::Settings && state.is_settings_file(&doc.uri) {
                 state.reload_project_settings();
             }
@@ -216,7 +266,9 @@ impl LanguageServer for Server {
         let uri = params.text_document.uri;
         let was_settings = {
             let mut state = self.shared.state();
-            state.documents.remove(&State::key(&uri));
+            if let Some(doc) = state.documents.remove(&State::key(&uri)) {
+                state.reload_from_disk(&doc.path);
+            }
             let is_settings = state.is_settings_file(&uri);
             if is_settings {
                 // Back to what is on disk.
@@ -243,14 +295,17 @@ impl LanguageServer for Server {
     }
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
-        let touches_settings = {
-            let state = self.shared.state();
-            params.changes.iter().any(|c| state.is_settings_file(&c.uri))
-        };
-        if touches_settings {
-            self.shared.state().reload_project_settings();
-            self.shared.wake.notify_one();
+        {
+            let mut state = self.shared.state();
+            for change in &params.changes {
+                if state.is_settings_file(&change.uri) {
+                    state.reload_project_settings();
+                } else if let Some(path) = change.uri.to_file_path() {
+                    state.reload_from_disk(&path);
+                }
+            }
         }
+        self.shared.wake.notify_one();
     }
 }
 
@@ -284,6 +339,9 @@ fn apply_changes(state: &mut State, params: DidChangeTextDocumentParams) -> Vec<
         }
     }
     doc.version = params.text_document.version;
+    let key = State::key(&uri);
+    state.sync_workspace(&key);
+    let Some(doc) = state.documents.get(&key) else { return problems };
     let settings_changed = doc.kind == FileKind::Settings && state.is_settings_file(&uri);
     if settings_changed {
         state.reload_project_settings();

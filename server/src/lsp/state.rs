@@ -8,6 +8,7 @@ use ropey::Rope;
 use tower_lsp_server::ls_types::Uri;
 
 use crate::analysis::settings::{ConfigProblem, RuleSettings, parse_project_settings};
+use crate::analysis::workspace::Workspace;
 use crate::analysis::{Diagnostic, ImageFacts, diagnostics};
 use crate::lsp::config::EditorSettings;
 use crate::lsp::document::Document;
@@ -46,6 +47,8 @@ pub struct State {
     pub project: ProjectSettings,
     pub editor: EditorSettings,
     pub facts: ImageFacts,
+    /// Every file driftls reads in the workspace; open documents override disk.
+    pub workspace: Workspace,
 }
 
 /// What an analysis needs, copied out of the state so the lock is not held while it runs.
@@ -56,8 +59,10 @@ pub struct Snapshot {
     pub rope: Rope,
     pub text: String,
     pub dockerfile: Option<Dockerfile>,
+    pub path: PathBuf,
     pub settings: RuleSettings,
     pub facts: ImageFacts,
+    pub workspace: Workspace,
 }
 
 /// The outcome of analysing a snapshot.
@@ -71,9 +76,14 @@ impl Snapshot {
         if self.text.len() > MAX_ANALYZED_BYTES {
             return Analysis::TooLarge;
         }
-        match &self.dockerfile {
-            Some(tree) => Analysis::Diagnostics(diagnostics::dockerfile(tree, &self.text, &self.facts, &self.settings)),
-            None => Analysis::Diagnostics(Vec::new()),
+        match (&self.dockerfile, self.kind) {
+            (Some(tree), _) => {
+                Analysis::Diagnostics(diagnostics::dockerfile(tree, &self.text, &self.facts, &self.settings))
+            }
+            (None, FileKind::Compose) => {
+                Analysis::Diagnostics(diagnostics::compose(&self.workspace, &self.path, &self.facts, &self.settings))
+            }
+            _ => Analysis::Diagnostics(Vec::new()),
         }
     }
 }
@@ -115,11 +125,60 @@ impl State {
                 rope: doc.rope.clone(),
                 text: doc.text.clone(),
                 dockerfile: doc.dockerfile.clone(),
+                path: doc.path.clone(),
                 settings: self.rule_settings(),
                 facts: self.facts.clone(),
+                workspace: if doc.kind == FileKind::Dockerfile { Workspace::default() } else { self.workspace.clone() },
             });
         }
         None
+    }
+
+    /// Puts an open document's current text into the workspace, and marks the documents that
+    /// read other files (compose files, deploy scripts) when it is one they read.
+    pub fn sync_workspace(&mut self, key: &str) {
+        let Some(doc) = self.documents.get(key) else { return };
+        if !doc.kind.is_relevant() || doc.kind == FileKind::Settings {
+            return;
+        }
+        let kind = doc.kind;
+        self.workspace.insert(doc.source());
+        if matches!(kind, FileKind::Dockerfile | FileKind::Compose | FileKind::Env) {
+            self.mark_dependents_dirty();
+        }
+    }
+
+    /// Compose files and deploy scripts read other files: re-analyse them.
+    pub fn mark_dependents_dirty(&mut self) {
+        let uris: Vec<Uri> = self
+            .documents
+            .values()
+            .filter(|d| matches!(d.kind, FileKind::Compose | FileKind::Script(_) | FileKind::CiYaml(_)))
+            .map(|d| d.uri.clone())
+            .collect();
+        for uri in uris {
+            self.mark_dirty(&uri);
+        }
+    }
+
+    /// A file on disk changed (or was closed in the editor): read it again unless it is open.
+    pub fn reload_from_disk(&mut self, path: &std::path::Path) {
+        let open = self.documents.values().any(|d| d.path == path);
+        if open {
+            return;
+        }
+        let kind = FileKind::detect(path, None);
+        if !kind.is_relevant() {
+            return;
+        }
+        match crate::files::load(path, kind) {
+            Ok(file) => self.workspace.insert(file),
+            Err(_) => {
+                self.workspace.files.remove(path);
+            }
+        }
+        crate::files::check_referenced_paths(&mut self.workspace);
+        self.mark_dependents_dirty();
     }
 
     /// The workspace's settings file path, if there is a workspace.

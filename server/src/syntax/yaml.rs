@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 
 use compact_str::CompactString;
-use tree_sitter::{InputEdit, Parser, Point, Tree};
+pub use tree_sitter::Point;
+use tree_sitter::{InputEdit, Parser, Tree};
 
 use crate::syntax::TextRange;
 
@@ -119,20 +120,31 @@ impl Yaml {
     /// Re-parses after an edit that replaced `old` (a byte range of the old text) with
     /// `inserted_len` bytes; `old_text` is the text before the edit, `new_text` after.
     pub fn edit(&mut self, old: TextRange, inserted_len: usize, old_text: &str, new_text: &str) {
+        let start = old.start as usize;
+        let points = EditPoints {
+            start: point(old_text, start),
+            old_end: point(old_text, old.end as usize),
+            new_end: point(new_text, start + inserted_len),
+        };
+        self.edit_with_points(old, inserted_len, points, new_text);
+    }
+
+    /// Like [`Yaml::edit`], with the row/column points computed by the caller (from a rope,
+    /// without copying the old text).
+    pub fn edit_with_points(&mut self, old: TextRange, inserted_len: usize, points: EditPoints, new_text: &str) {
         let Some(mut tree) = self.tree.take() else {
             *self = Yaml::parse(new_text);
             return;
         };
         let start = old.start as usize;
-        let edit = InputEdit {
+        tree.edit(&InputEdit {
             start_byte: start,
             old_end_byte: old.end as usize,
             new_end_byte: start + inserted_len,
-            start_position: point(old_text, start),
-            old_end_position: point(old_text, old.end as usize),
-            new_end_position: point(new_text, start + inserted_len),
-        };
-        tree.edit(&edit);
+            start_position: points.start,
+            old_end_position: points.old_end,
+            new_end_position: points.new_end,
+        });
         let tree = parser().parse(new_text, Some(&tree));
         *self = Yaml::from_tree(tree, new_text);
     }
@@ -266,6 +278,14 @@ fn mask_incomplete_lines(text: &str) -> Option<String> {
         }
     }
     changed.then_some(masked)
+}
+
+/// Row/column (bytes) of an edit's start, old end and new end, as tree-sitter wants them.
+#[derive(Debug, Clone, Copy)]
+pub struct EditPoints {
+    pub start: Point,
+    pub old_end: Point,
+    pub new_end: Point,
 }
 
 /// A byte offset as tree-sitter's row/column (columns in bytes).
