@@ -7,10 +7,14 @@ use crate::analysis::diagnostic::Diagnostic;
 use crate::analysis::dockerfile_model::Model;
 use crate::analysis::image_facts::ImageFacts;
 use crate::analysis::rules;
-use crate::analysis::settings::RuleSettings;
+use crate::analysis::settings::{Level, RuleSettings};
 use crate::analysis::suppression::Suppressions;
 use crate::analysis::workspace::Workspace;
+use crate::syntax::ci_yaml;
+use crate::syntax::deploy::{self, ComposeCommand, ScriptKind, Snippet};
 use crate::syntax::dockerfile::Dockerfile;
+use crate::syntax::file_kind::{FileKind, ScriptSyntax};
+use crate::syntax::yaml::Yaml;
 
 /// The diagnostics of a Dockerfile, sorted by position.
 pub fn dockerfile(file: &Dockerfile, text: &str, facts: &ImageFacts, settings: &RuleSettings) -> Vec<Diagnostic> {
@@ -32,6 +36,29 @@ pub fn compose(workspace: &Workspace, path: &Path, facts: &ImageFacts, settings:
     finish(found, &file.text, settings, |offset| offset)
 }
 
+/// The shell snippets and compose commands of a deploy script or CI file.
+pub fn deploy_commands(workspace: &Workspace, path: &Path) -> Option<(Vec<Snippet>, Vec<ComposeCommand>)> {
+    let file = workspace.get(path)?;
+    let snippets = match file.kind {
+        FileKind::Script(ScriptSyntax::Shell) => deploy::snippets(ScriptKind::Shell, &file.text),
+        FileKind::Script(ScriptSyntax::Jenkinsfile) => deploy::snippets(ScriptKind::Jenkinsfile, &file.text),
+        FileKind::Script(ScriptSyntax::Makefile) => deploy::snippets(ScriptKind::Makefile, &file.text),
+        FileKind::CiYaml(flavor) => ci_yaml::snippets(flavor, &Yaml::parse(&file.text), &file.text),
+        _ => return None,
+    };
+    let commands = deploy::find(&snippets);
+    Some((snippets, commands))
+}
+
+/// The diagnostics of the deploy script (or CI file) at `path`.
+pub fn deploy(workspace: &Workspace, path: &Path, facts: &ImageFacts, settings: &RuleSettings) -> Vec<Diagnostic> {
+    let Some(file) = workspace.get(path) else { return Vec::new() };
+    let Some((snippets, commands)) = deploy_commands(workspace, path) else { return Vec::new() };
+    let mut found = Vec::new();
+    rules::deploy::check(workspace, path, &snippets, &commands, facts, &mut found);
+    finish(found, &file.text, settings, |offset| offset)
+}
+
 /// Settings and suppressions, in one place. `owner_start` maps a finding's offset to the start
 /// of what holds it (a Dockerfile instruction), so a pragma on the line before that counts too.
 fn finish(
@@ -42,10 +69,13 @@ fn finish(
 ) -> Vec<Diagnostic> {
     let suppressions = Suppressions::scan(text);
     found.retain_mut(|d| {
-        let Some(severity) = settings.severity(d.rule) else {
-            return false;
-        };
-        d.severity = severity;
+        // A configured level replaces the severity a rule chose (some rules have variants, such
+        // as "cannot tell" at information); `off` drops the finding.
+        match settings.configured(d.rule) {
+            Some(Level::Off) => return false,
+            Some(Level::On(severity)) => d.severity = severity,
+            None => {}
+        }
         let offset = d.range.start as usize;
         !suppressions.is_suppressed(d.rule.code(), offset, owner_start(offset))
     });

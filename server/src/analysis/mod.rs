@@ -1,5 +1,6 @@
 //! Pure functions of (documents, image facts, settings) → diagnostics. No IO, no protocol types.
 
+pub mod actions;
 pub mod catalogue;
 pub mod compose;
 pub mod diagnostic;

@@ -44,6 +44,11 @@ impl RuleSettings {
         }
     }
 
+    /// The level configured for `rule`, if any (`None`: the catalogue default applies).
+    pub fn configured(&self, rule: Rule) -> Option<Level> {
+        self.overrides.get(&rule).copied()
+    }
+
     /// `self` with every level of `other` on top.
     pub fn merged(&self, other: &RuleSettings) -> RuleSettings {
         let mut out = self.clone();

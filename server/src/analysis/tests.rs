@@ -354,6 +354,9 @@ fn fixture_dockerfiles() {
         == seed-000-dbt
         2:6 image-unpinned hint `ghcr.io/dbt-labs/dbt-core:1.4.1`
         5:5 package-unpinned warning `apt-get install`
+        == seed-000-project
+        10:18 volume-write-after-declare warning `.`
+        11:18 volume-write-after-declare warning `.`
         == seed-002-internal-base
         2:6 image-unpinned hint `registry.internal.example:5000/platform/app-base:2024.03`
         == seed-003-drift-sources

@@ -7,9 +7,10 @@ use std::sync::Arc;
 use ropey::Rope;
 
 use crate::analysis::settings::{ConfigProblem, RuleSettings, parse_project_settings};
+use crate::analysis::workspace::{Parsed, SourceFile, Workspace};
+use crate::files;
 use crate::analysis::{ImageFacts, Rule, Severity, diagnostics};
 use crate::syntax::TextRange;
-use crate::syntax::dockerfile::Dockerfile;
 use crate::syntax::file_kind::{FileKind, SETTINGS_FILE};
 use crate::text::{self, Encoding, LineCol};
 
@@ -27,6 +28,8 @@ pub struct Finding {
 
 #[derive(Debug, Clone)]
 pub struct RelatedPlace {
+    /// `None`: the finding's own file.
+    pub path: Option<PathBuf>,
     pub start: LineCol,
     pub end: LineCol,
     pub message: String,
@@ -57,86 +60,124 @@ impl Report {
 }
 
 /// Checks `paths` (files and directories; directories are walked honouring `.gitignore`).
+/// Compose files and deploy scripts are read with the rest of their directory, so a service's
+/// Dockerfile and a script's compose file are seen even when only one file is named.
 pub fn run(paths: &[PathBuf]) -> Report {
     let mut report = Report::default();
-    let mut files: Vec<PathBuf> = Vec::new();
+    // (absolute path, path as shown)
+    let mut targets: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut context_dirs: Vec<PathBuf> = Vec::new();
     for path in paths {
         if path.is_dir() {
-            files.extend(walk(path, &mut report));
+            let mut errors = Vec::new();
+            for (file, kind) in files::walk(path, &mut errors) {
+                if is_checked(kind) {
+                    targets.push((absolute(&file), file));
+                }
+            }
+            report.errors.extend(errors);
+            context_dirs.push(absolute(path));
         } else if path.is_file() {
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if FileKind::detect(path, None) == FileKind::Dockerfile {
-                files.push(path.clone());
+            let kind = FileKind::detect(path, None);
+            if is_checked(kind) {
+                targets.push((absolute(path), path.clone()));
+                context_dirs.push(absolute(path).parent().map(Path::to_path_buf).unwrap_or_default());
             } else {
-                report.notes.push(format!("{}: not a Dockerfile by its name ({name}); skipped", path.display()));
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                report.notes.push(format!("{}: not a file driftls checks ({name}); skipped", path.display()));
             }
         } else {
             report.errors.push(format!("{}: no such file or directory", path.display()));
         }
     }
-    files.sort();
-    files.dedup();
-    report.files_checked = files.len();
-    let configs = ConfigCache::default();
-    let results = analyze_parallel(&files, &configs);
-    for result in results {
-        match result {
-            Ok(mut findings) => report.findings.append(&mut findings),
-            Err(message) => report.errors.push(message),
+    targets.sort();
+    targets.dedup_by(|a, b| a.0 == b.0);
+    report.files_checked = targets.len();
+    let (workspace, load_errors) = load_workspace(&context_dirs, &targets);
+    for (path, error) in load_errors {
+        if targets.iter().any(|(abs, _)| *abs == path) {
+            report.errors.push(error);
         }
+    }
+    let configs = ConfigCache::default();
+    let results = analyze_parallel(&targets, &workspace, &configs);
+    for mut findings in results {
+        report.findings.append(&mut findings);
     }
     report.findings.extend(configs.problem_findings());
     report.findings.sort_by(|a, b| (&a.path, a.start, a.code).cmp(&(&b.path, b.start, b.code)));
     report
 }
 
-/// Dockerfiles below `dir`, honouring `.gitignore` (also outside a git repository).
-fn walk(dir: &Path, report: &mut Report) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let walker = ignore::WalkBuilder::new(dir)
-        .hidden(false)
-        .require_git(false)
-        .filter_entry(|e| e.file_name() != ".git")
-        .build();
-    for entry in walker {
-        match entry {
-            Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
-                if FileKind::detect(e.path(), None) == FileKind::Dockerfile {
-                    out.push(e.into_path());
-                }
-            }
-            Ok(_) => {}
-            Err(err) => report.errors.push(format!("{}: {err}", dir.display())),
-        }
-    }
-    out
+fn is_checked(kind: FileKind) -> bool {
+    matches!(kind, FileKind::Dockerfile | FileKind::Compose | FileKind::Script(_) | FileKind::CiYaml(_))
 }
 
-fn analyze_parallel(files: &[PathBuf], configs: &ConfigCache) -> Vec<Result<Vec<Finding>, String>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
-    let chunk = files.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = files
+/// Every file of the context directories (and the targets), keyed by absolute path.
+fn load_workspace(dirs: &[PathBuf], targets: &[(PathBuf, PathBuf)]) -> (Workspace, Vec<(PathBuf, String)>) {
+    let mut wanted: Vec<(PathBuf, FileKind)> = Vec::new();
+    let mut dirs = dirs.to_vec();
+    dirs.sort();
+    dirs.dedup();
+    for dir in &dirs {
+        let mut ignored = Vec::new();
+        wanted.extend(files::walk(dir, &mut ignored).into_iter().map(|(p, k)| (absolute(&p), k)));
+    }
+    wanted.extend(targets.iter().map(|(abs, _)| (abs.clone(), FileKind::detect(abs, None))));
+    wanted.sort_by(|a, b| a.0.cmp(&b.0));
+    wanted.dedup_by(|a, b| a.0 == b.0);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = wanted.len().div_ceil(threads).max(1);
+    let loaded: Vec<(PathBuf, Result<SourceFile, String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = wanted
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(|f| analyze_file(f, configs)).collect::<Vec<_>>()))
+            .map(|part| scope.spawn(move || part.iter().map(|(p, k)| (p.clone(), files::load(p, *k))).collect::<Vec<_>>()))
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    });
+    let mut workspace = Workspace { root: dirs.first().cloned(), ..Workspace::default() };
+    let mut errors = Vec::new();
+    for (path, result) in loaded {
+        match result {
+            Ok(file) => workspace.insert(file),
+            Err(e) => errors.push((path, e)),
+        }
+    }
+    files::check_referenced_paths(&mut workspace);
+    (workspace, errors)
+}
+
+fn analyze_parallel(targets: &[(PathBuf, PathBuf)], workspace: &Workspace, configs: &ConfigCache) -> Vec<Vec<Finding>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(targets.len().max(1));
+    let chunk = targets.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = targets
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || part.iter().map(|(abs, shown)| analyze_file(abs, shown, workspace, configs)).collect::<Vec<_>>())
+            })
             .collect();
         handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
     })
 }
 
-fn analyze_file(path: &Path, configs: &ConfigCache) -> Result<Vec<Finding>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let text = String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text; not checked", path.display()))?;
+fn analyze_file(path: &Path, shown: &Path, workspace: &Workspace, configs: &ConfigCache) -> Vec<Finding> {
+    let Some(file) = workspace.get(path) else { return Vec::new() };
     let settings = configs.settings_for(path);
-    let tree = Dockerfile::parse(&text);
-    let found = diagnostics::dockerfile(&tree, &text, &ImageFacts::default(), &settings);
-    let rope = Rope::from_str(&text);
-    Ok(found
+    let facts = ImageFacts::default();
+    let found = match &file.parsed {
+        Parsed::Dockerfile(tree) => diagnostics::dockerfile(tree, &file.text, &facts, &settings),
+        Parsed::Compose(_) => diagnostics::compose(workspace, path, &facts, &settings),
+        Parsed::Script => diagnostics::deploy(workspace, path, &facts, &settings),
+        _ => Vec::new(),
+    };
+    let rope = Rope::from_str(&file.text);
+    found
         .into_iter()
         .map(|d| {
             let (start, end) = line_cols(&rope, d.range);
             Finding {
-                path: path.to_path_buf(),
+                path: shown.to_path_buf(),
                 start,
                 end,
                 severity: d.severity,
@@ -146,13 +187,19 @@ fn analyze_file(path: &Path, configs: &ConfigCache) -> Result<Vec<Finding>, Stri
                     .related
                     .into_iter()
                     .map(|r| {
-                        let (start, end) = line_cols(&rope, r.range);
-                        RelatedPlace { start, end, message: r.message }
+                        let (start, end) = match &r.path {
+                            Some(other) => workspace
+                                .get(other)
+                                .map(|f| line_cols(&Rope::from_str(&f.text), r.range))
+                                .unwrap_or_default(),
+                            None => line_cols(&rope, r.range),
+                        };
+                        RelatedPlace { path: r.path.map(|p| relative_to_cwd(&p)), start, end, message: r.message }
                     })
                     .collect(),
             }
         })
-        .collect())
+        .collect()
 }
 
 fn line_cols(rope: &Rope, range: TextRange) -> (LineCol, LineCol) {

@@ -64,6 +64,7 @@ fn json_report(report: &Report) -> Value {
                 "code": f.code,
                 "message": f.message,
                 "related": f.related.iter().map(|r| json!({
+                    "path": r.path.as_ref().map_or_else(|| f.path.display().to_string(), |p| p.display().to_string()),
                     "range": { "start": place(r.start.line, r.start.col), "end": place(r.end.line, r.end.col) },
                     "message": r.message,
                 })).collect::<Vec<_>>(),
@@ -131,7 +132,7 @@ fn sarif(report: &Report) -> Value {
                         "id": i,
                         "message": { "text": r.message },
                         "physicalLocation": {
-                            "artifactLocation": { "uri": artifact_uri(f) },
+                            "artifactLocation": { "uri": r.path.as_ref().map_or_else(|| artifact_uri(f), |p| p.to_string_lossy().replace('\\', "/")) },
                             "region": region((r.start.line, r.start.col), (r.end.line, r.end.col)),
                         }
                     })

@@ -83,6 +83,9 @@ impl Snapshot {
             (None, FileKind::Compose) => {
                 Analysis::Diagnostics(diagnostics::compose(&self.workspace, &self.path, &self.facts, &self.settings))
             }
+            (None, FileKind::Script(_) | FileKind::CiYaml(_)) => {
+                Analysis::Diagnostics(diagnostics::deploy(&self.workspace, &self.path, &self.facts, &self.settings))
+            }
             _ => Analysis::Diagnostics(Vec::new()),
         }
     }

@@ -24,8 +24,34 @@ pub struct Command {
     pub redirects: Vec<Redirect>,
     /// How many `sh -c` levels deep this command is (0 for the script itself).
     pub depth: u8,
+    /// The control operator before this command in its own script: `Start` for the first
+    /// command; the operator joining it to the command before (`a && b`: `AndAnd`), where a
+    /// newline after `&&`, `||`, `|`, `;`, `&` or `(` (a continued list) does not count.
+    pub preceded_by: Separator,
     /// Index of the program word, computed once when the command is complete.
     program_at: Option<u32>,
+}
+
+/// A control operator between two commands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Separator {
+    /// The first command of its script.
+    #[default]
+    Start,
+    /// `&&`
+    AndAnd,
+    /// `||`
+    OrOr,
+    /// `;`
+    Semicolon,
+    /// A line break.
+    Newline,
+    /// `|` or `|&`
+    Pipe,
+    /// `&`
+    Background,
+    /// `(` or `)`
+    Subshell,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,18 +62,12 @@ pub struct Redirect {
 }
 
 const SHELLS: [&str; 7] = ["sh", "bash", "ash", "dash", "zsh", "ksh", "busybox"];
-const PREFIX_WORDS: [&str; 12] = [
-    "if", "then", "else", "elif", "do", "while", "until", "!", "time", "exec", "command", "nohup",
-];
+const PREFIX_WORDS: [&str; 12] =
+    ["if", "then", "else", "elif", "do", "while", "until", "!", "time", "exec", "command", "nohup"];
 
 impl Command {
     pub fn new(words: Vec<Word>, redirects: Vec<Redirect>, depth: u8) -> Command {
-        let mut c = Command {
-            words,
-            redirects,
-            depth,
-            program_at: None,
-        };
+        let mut c = Command { words, redirects, depth, preceded_by: Separator::Start, program_at: None };
         c.program_at = c.find_program().map(|i| i as u32);
         c
     }
@@ -70,10 +90,7 @@ impl Command {
                     let v = &self.words[i].value;
                     if v.starts_with('-') {
                         // sudo -u user: the flag takes a value
-                        let takes_value = matches!(
-                            v.as_str(),
-                            "-u" | "-g" | "-C" | "-h" | "-p" | "-U" | "-r" | "-t"
-                        );
+                        let takes_value = matches!(v.as_str(), "-u" | "-g" | "-C" | "-h" | "-p" | "-U" | "-r" | "-t");
                         i += if takes_value { 2 } else { 1 };
                     } else if is_assignment(v) {
                         i += 1;
@@ -103,16 +120,8 @@ impl Command {
 
     /// From the first word to the last word or redirection.
     pub fn range(&self) -> Option<TextRange> {
-        let first = self
-            .words
-            .first()
-            .map(|w| w.range)
-            .or_else(|| self.redirects.first().map(|r| r.target.range))?;
-        let last = self
-            .words
-            .iter()
-            .map(|w| w.range)
-            .chain(self.redirects.iter().map(|r| r.target.range));
+        let first = self.words.first().map(|w| w.range).or_else(|| self.redirects.first().map(|r| r.target.range))?;
+        let last = self.words.iter().map(|w| w.range).chain(self.redirects.iter().map(|r| r.target.range));
         Some(last.fold(first, TextRange::cover))
     }
 }
@@ -120,10 +129,7 @@ impl Command {
 impl Script {
     /// A script of one command (an exec-form `RUN`).
     pub fn single(command: Command) -> Script {
-        Script {
-            commands: vec![command],
-            pipelines: std::iter::once(0..1).collect(),
-        }
+        Script { commands: vec![command], pipelines: std::iter::once(0..1).collect() }
     }
 
     /// Every command, including those of nested `sh -c` scripts, in source order.
@@ -161,10 +167,7 @@ pub fn basename(program: &str) -> &str {
 pub fn is_assignment(word: &str) -> bool {
     match word.find('=') {
         Some(eq) if eq > 0 => {
-            word[..eq]
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-                && !word.as_bytes()[0].is_ascii_digit()
+            word[..eq].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') && !word.as_bytes()[0].is_ascii_digit()
         }
         _ => false,
     }
@@ -184,10 +187,21 @@ fn parse_depth(text: &str, depth: u8) -> Script {
     let mut pipeline: Vec<Command> = Vec::new();
     let mut command = Command::default();
     let mut pending_redirect: Option<compact_str::CompactString> = None;
-    let finish_command = |pipeline: &mut Vec<Command>, command: &mut Command| {
-        if !command.words.is_empty() || !command.redirects.is_empty() {
-            let c = std::mem::take(command);
-            pipeline.push(Command::new(c.words, c.redirects, depth));
+    // The operator before the next command; `None` right after a command.
+    let mut pending_separator = Some(Separator::Start);
+    let finish_command =
+        |pipeline: &mut Vec<Command>, command: &mut Command, pending_separator: &mut Option<Separator>| {
+            if !command.words.is_empty() || !command.redirects.is_empty() {
+                let c = std::mem::take(command);
+                let mut c = Command::new(c.words, c.redirects, depth);
+                c.preceded_by = pending_separator.take().unwrap_or_default();
+                pipeline.push(c);
+            }
+        };
+    // A newline after another operator continues the list; any other operator wins.
+    let note_separator = |pending_separator: &mut Option<Separator>, s: Separator| {
+        if s != Separator::Newline || pending_separator.is_none() {
+            *pending_separator = Some(s);
         }
     };
     // A finished pipeline goes in, followed by the scripts its commands run with `sh -c`.
@@ -196,10 +210,7 @@ fn parse_depth(text: &str, depth: u8) -> Script {
             return;
         }
         let nested: Vec<Script> = if depth < 4 {
-            pipeline
-                .iter()
-                .filter_map(|c| nested_script(c, text, depth))
-                .collect()
+            pipeline.iter().filter_map(|c| nested_script(c, text, depth)).collect()
         } else {
             Vec::new()
         };
@@ -208,11 +219,7 @@ fn parse_depth(text: &str, depth: u8) -> Script {
         script.pipelines.push(start..script.commands.len());
         for n in nested {
             let base = script.commands.len();
-            script.pipelines.extend(
-                n.pipelines
-                    .into_iter()
-                    .map(|r| r.start + base..r.end + base),
-            );
+            script.pipelines.extend(n.pipelines.into_iter().map(|r| r.start + base..r.end + base));
             script.commands.extend(n.commands);
         }
     };
@@ -223,14 +230,18 @@ fn parse_depth(text: &str, depth: u8) -> Script {
                 None => command.words.push(w),
             },
             Token::Redirect(op) => pending_redirect = Some(op),
-            Token::Pipe => finish_command(&mut pipeline, &mut command),
-            Token::Separator => {
-                finish_command(&mut pipeline, &mut command);
+            Token::Pipe => {
+                finish_command(&mut pipeline, &mut command, &mut pending_separator);
+                note_separator(&mut pending_separator, Separator::Pipe);
+            }
+            Token::Separator(s) => {
+                finish_command(&mut pipeline, &mut command, &mut pending_separator);
                 finish_pipeline(&mut script, &mut pipeline);
+                note_separator(&mut pending_separator, s);
             }
         }
     }
-    finish_command(&mut pipeline, &mut command);
+    finish_command(&mut pipeline, &mut command, &mut pending_separator);
     finish_pipeline(&mut script, &mut pipeline);
     script
 }
@@ -243,15 +254,17 @@ fn nested_script(command: &Command, text: &str, depth: u8) -> Option<Script> {
         return None;
     }
     let args = command.args();
-    let c_flag = args.iter().position(|w| {
-        w.value.starts_with('-') && !w.value.starts_with("--") && w.value[1..].contains('c')
-    })?;
+    let c_flag = args
+        .iter()
+        .position(|w| w.value.starts_with('-') && !w.value.starts_with("--") && w.value[1..].contains('c'))?;
     let script_word = args.get(c_flag + 1)?;
     let raw = &text[script_word.range.as_range()];
     let (inner, offset) = match raw.as_bytes().first() {
-        Some(b'\'') | Some(b'"') if raw.len() >= 2 => {
+        Some(&q @ (b'\'' | b'"')) if raw.len() >= 2 && raw.as_bytes()[raw.len() - 1] == q => {
             (&raw[1..raw.len() - 1], script_word.range.start as usize + 1)
         }
+        // Unterminated (`sh -c 'é`): everything after the quote.
+        Some(b'\'' | b'"') => (&raw[1..], script_word.range.start as usize + 1),
         _ => (raw, script_word.range.start as usize),
     };
     let mut nested = parse_depth(inner, depth + 1);
@@ -264,7 +277,7 @@ enum Token {
     Word(Word),
     Redirect(compact_str::CompactString),
     Pipe,
-    Separator,
+    Separator(Separator),
 }
 
 fn lex(text: &str) -> Vec<Token> {
@@ -277,47 +290,37 @@ fn lex(text: &str) -> Vec<Token> {
             b' ' | b'\t' | b'\r' => i += 1,
             b'\\' if bytes.get(i + 1) == Some(&b'\n') => i += 2,
             b'\n' | b';' | b'(' | b')' => {
-                tokens.push(Token::Separator);
+                tokens.push(Token::Separator(match b {
+                    b'\n' => Separator::Newline,
+                    b';' => Separator::Semicolon,
+                    _ => Separator::Subshell,
+                }));
                 i += 1;
             }
             b'&' => {
                 if bytes.get(i + 1) == Some(&b'>') {
-                    let len = if bytes.get(i + 2) == Some(&b'>') {
-                        3
-                    } else {
-                        2
-                    };
+                    let len = if bytes.get(i + 2) == Some(&b'>') { 3 } else { 2 };
                     tokens.push(Token::Redirect(text[i..i + len].into()));
                     i += len;
                 } else {
-                    tokens.push(Token::Separator);
-                    i += if bytes.get(i + 1) == Some(&b'&') {
-                        2
-                    } else {
-                        1
-                    };
+                    let and_and = bytes.get(i + 1) == Some(&b'&');
+                    tokens.push(Token::Separator(if and_and { Separator::AndAnd } else { Separator::Background }));
+                    i += if and_and { 2 } else { 1 };
                 }
             }
             b'|' => {
                 if bytes.get(i + 1) == Some(&b'|') {
-                    tokens.push(Token::Separator);
+                    tokens.push(Token::Separator(Separator::OrOr));
                     i += 2;
                 } else {
                     tokens.push(Token::Pipe);
-                    i += if bytes.get(i + 1) == Some(&b'&') {
-                        2
-                    } else {
-                        1
-                    };
+                    i += if bytes.get(i + 1) == Some(&b'&') { 2 } else { 1 };
                 }
             }
             b'>' | b'<' if bytes.get(i + 1) == Some(&b'(') => {
                 // Process substitution `<(…)` is one word.
                 let end = matching_paren(text, i + 1);
-                tokens.push(Token::Word(Word::new(
-                    TextRange::new(i, end),
-                    &text[i..end],
-                )));
+                tokens.push(Token::Word(Word::new(TextRange::new(i, end), &text[i..end])));
                 i = end;
             }
             b'>' | b'<' => {
@@ -402,10 +405,7 @@ fn lex_word(text: &str, start: usize) -> (Word, usize) {
             b'"' => {
                 i += 1;
                 while i < bytes.len() && bytes[i] != b'"' {
-                    if bytes[i] == b'\\'
-                        && i + 1 < bytes.len()
-                        && matches!(bytes[i + 1], b'"' | b'\\' | b'$' | b'`')
-                    {
+                    if bytes[i] == b'\\' && i + 1 < bytes.len() && matches!(bytes[i + 1], b'"' | b'\\' | b'$' | b'`') {
                         value.push(bytes[i + 1] as char);
                         i += 2;
                     } else if bytes[i] == b'$' && bytes.get(i + 1) == Some(&b'(') {
@@ -433,18 +433,13 @@ fn lex_word(text: &str, start: usize) -> (Word, usize) {
                 i = end;
             }
             b'`' => {
-                let end = text[i + 1..]
-                    .find('`')
-                    .map_or(text.len(), |e| i + 1 + e + 1);
+                let end = text[i + 1..].find('`').map_or(text.len(), |e| i + 1 + e + 1);
                 value.push_str(&text[i..end]);
                 i = end;
             }
             _ => {
                 // A run of plain characters at once (`$` alone is plain too).
-                let run = bytes[i + 1..]
-                    .iter()
-                    .position(|&c| is_special(c))
-                    .map_or(bytes.len(), |p| i + 1 + p);
+                let run = bytes[i + 1..].iter().position(|&c| is_special(c)).map_or(bytes.len(), |p| i + 1 + p);
                 value.push_str(&text[i..run]);
                 i = run;
             }
@@ -532,6 +527,36 @@ mod tests {
         let cmd = &script.commands()[0];
         assert_eq!(cmd.program(), Some("pip3"));
         assert_eq!(cmd.args()[0].value, "install");
+    }
+
+    #[test]
+    fn commands_record_the_operator_before_them() {
+        let script = parse("a && b || c; d\ne | f & g\n(h) &&\n  i\n\nsh -c 'j && k'");
+        let seen: Vec<String> =
+            script.commands().iter().map(|c| format!("{}:{:?}", c.words[0].value, c.preceded_by)).collect();
+        assert_eq!(
+            seen,
+            [
+                "a:Start",
+                "b:AndAnd",
+                "c:OrOr",
+                "d:Semicolon",
+                "e:Newline",
+                "f:Pipe",
+                "g:Background",
+                "h:Subshell",
+                "i:AndAnd",
+                "sh:Newline",
+                "j:Start",
+                "k:AndAnd",
+            ]
+        );
+    }
+
+    #[test]
+    fn unterminated_nested_script_ending_in_multibyte_text() {
+        let script = parse("sh -c 'echo é");
+        assert_eq!(script.commands()[1].words[1].value, "é");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! default severity; settings and suppressions are applied afterwards, in one place.
 
 pub mod compose;
+pub mod deploy;
 pub mod image;
 pub mod packages;
 pub mod remote;
