@@ -23,3 +23,5 @@ pub use settings::RuleSettings;
 mod tests;
 #[cfg(test)]
 mod tests_compose;
+#[cfg(test)]
+mod tests_actions;

@@ -4,6 +4,7 @@
 use ropey::Rope;
 use tower_lsp_server::ls_types as lsp;
 
+use crate::analysis::workspace::Workspace;
 use crate::analysis::{Diagnostic, Severity};
 use crate::syntax::TextRange;
 use crate::text::{self, Encoding, LineCol};
@@ -31,13 +32,22 @@ pub fn severity(s: Severity) -> lsp::DiagnosticSeverity {
     }
 }
 
-pub fn diagnostic(uri: &lsp::Uri, rope: &Rope, d: &Diagnostic, encoding: Encoding) -> lsp::Diagnostic {
+/// A diagnostic of the document `uri` (text `rope`); related places in other files are looked
+/// up in `workspace` (skipped when that file is unknown).
+pub fn diagnostic(uri: &lsp::Uri, rope: &Rope, d: &Diagnostic, encoding: Encoding, workspace: &Workspace) -> lsp::Diagnostic {
     let related: Vec<lsp::DiagnosticRelatedInformation> = d
         .related
         .iter()
-        .map(|r| lsp::DiagnosticRelatedInformation {
-            location: lsp::Location { uri: uri.clone(), range: range(rope, r.range, encoding) },
-            message: r.message.clone(),
+        .filter_map(|r| {
+            let location = match &r.path {
+                None => lsp::Location { uri: uri.clone(), range: range(rope, r.range, encoding) },
+                Some(path) => {
+                    let file = workspace.get(path)?;
+                    let other = Rope::from_str(&file.text);
+                    lsp::Location { uri: lsp::Uri::from_file_path(path)?, range: range(&other, r.range, encoding) }
+                }
+            };
+            Some(lsp::DiagnosticRelatedInformation { location, message: r.message.clone() })
         })
         .collect();
     lsp::Diagnostic {

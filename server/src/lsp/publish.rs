@@ -22,7 +22,7 @@ pub async fn run(shared: Arc<Shared>) {
             let encoding = shared.state().encoding;
             let diagnostics = match analysis {
                 Analysis::Diagnostics(found) => {
-                    found.iter().map(|d| convert::diagnostic(&snapshot.uri, &snapshot.rope, d, encoding)).collect()
+                    found.iter().map(|d| convert::diagnostic(&snapshot.uri, &snapshot.rope, d, encoding, &snapshot.workspace)).collect()
                 }
                 Analysis::TooLarge => vec![lsp::Diagnostic {
                     range: lsp::Range::default(),

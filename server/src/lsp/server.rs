@@ -209,6 +209,10 @@ impl LanguageServer for Server {
                     change: Some(TextDocumentSyncKind::INCREMENTAL),
                     ..Default::default()
                 })),
+                code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+                    code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+                    ..Default::default()
+                })),
                 ..Default::default()
             },
             offset_encoding: None,
@@ -283,6 +287,53 @@ impl LanguageServer for Server {
         if !was_settings {
             self.shared.client.publish_diagnostics(uri, Vec::new(), None).await;
         }
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let (workspace, path, rope, range, encoding, facts, uri) = {
+            let state = self.shared.state();
+            let Some(doc) = state.documents.get(&State::key(&params.text_document.uri)) else { return Ok(None) };
+            let start = crate::text::offset(&doc.rope, convert::line_col(params.range.start), state.encoding).offset;
+            let end = crate::text::offset(&doc.rope, convert::line_col(params.range.end), state.encoding).offset;
+            (
+                state.workspace.clone(),
+                doc.path.clone(),
+                doc.rope.clone(),
+                crate::syntax::TextRange::new(start.min(end), end.max(start)),
+                state.encoding,
+                state.facts.clone(),
+                doc.uri.clone(),
+            )
+        };
+        let fixes = crate::analysis::actions::fixes(&workspace, &path, range, &facts);
+        let actions = fixes
+            .into_iter()
+            .map(|fix| {
+                let diag_range = convert::range(&rope, fix.diagnostic, encoding);
+                let diagnostic = params
+                    .context
+                    .diagnostics
+                    .iter()
+                    .find(|d| d.range == diag_range && d.code == Some(NumberOrString::String(fix.rule.code().to_string())))
+                    .cloned();
+                let edits = fix
+                    .edits
+                    .iter()
+                    .map(|e| TextEdit { range: convert::range(&rope, e.range, encoding), new_text: e.new_text.clone() })
+                    .collect();
+                let mut changes = std::collections::HashMap::new();
+                changes.insert(uri.clone(), edits);
+                CodeActionOrCommand::CodeAction(CodeAction {
+                    title: fix.title,
+                    kind: Some(CodeActionKind::QUICKFIX),
+                    diagnostics: diagnostic.map(|d| vec![d]),
+                    edit: Some(WorkspaceEdit { changes: Some(changes), ..Default::default() }),
+                    is_preferred: Some(fix.preferred),
+                    ..Default::default()
+                })
+            })
+            .collect();
+        Ok(Some(actions))
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
