@@ -3,5 +3,6 @@
 
 mod check_cli;
 mod lsp_diagnostics;
+mod lsp_project;
 mod lsp_protocol;
 mod support;

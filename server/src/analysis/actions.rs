@@ -48,7 +48,8 @@ pub fn fixes(workspace: &Workspace, path: &Path, range: TextRange, facts: &Image
     let found = diagnostics::deploy(workspace, path, facts, &RuleSettings::default());
     for d in found.iter().filter(|d| d.rule == Rule::DeployUpKeepsAnonymousVolumes && overlaps(d.range)) {
         let Some(cmd) = commands.iter().find(|c| c.range == d.range) else { continue };
-        let named = project_files(workspace, path, cmd).map(|f| project_volumes(workspace, &f, facts).1).unwrap_or_default();
+        let named =
+            project_files(workspace, path, cmd).map(|f| project_volumes(workspace, &f, facts).1).unwrap_or_default();
         let down = deploy::companion_command(cmd, &file.text, "down");
         let down_v = deploy::companion_command(cmd, &file.text, "down -v");
         out.push(Action {
@@ -102,7 +103,8 @@ fn name_the_volume(compose: &ComposeFile, text: &str, at: TextRange) -> Option<A
     if mount.kind != MountKind::Anonymous || !mount.short || mount.inherited {
         return None;
     }
-    let base: String = mount.target.trim_matches('/').chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    let base: String =
+        mount.target.trim_matches('/').chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
     let base = if base.is_empty() { format!("{}_data", service.name) } else { base };
     let mut name = base.clone();
     let mut n = 2;
@@ -113,7 +115,10 @@ fn name_the_volume(compose: &ComposeFile, text: &str, at: TextRange) -> Option<A
     // The entry's scalar: replace its text (keeping quotes, if any).
     let raw = &text[at.as_range()];
     let target_at = raw.find(&mount.target)?;
-    let entry = TextEdit { range: TextRange::new(at.start as usize + target_at, at.start as usize + target_at), new_text: format!("{name}:") };
+    let entry = TextEdit {
+        range: TextRange::new(at.start as usize + target_at, at.start as usize + target_at),
+        new_text: format!("{name}:"),
+    };
     let declare = match &compose.volumes_key {
         Some((key, indent)) => {
             let after = compose.volumes.iter().map(|v| v.range.end).max().unwrap_or(key.end) as usize;

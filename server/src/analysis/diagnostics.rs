@@ -79,7 +79,7 @@ fn finish(
         let offset = d.range.start as usize;
         !suppressions.is_suppressed(d.rule.code(), offset, owner_start(offset))
     });
-    found.sort_by(|a, b| (a.range.start, a.range.end, a.rule).cmp(&(b.range.start, b.range.end, b.rule)));
+    found.sort_by_key(|a| (a.range.start, a.range.end, a.rule));
     // An ARG default used by several FROMs is reported once.
     found.dedup_by(|a, b| a.rule == b.rule && a.range == b.range);
     found

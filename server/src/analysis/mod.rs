@@ -22,6 +22,6 @@ pub use settings::RuleSettings;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
-mod tests_compose;
-#[cfg(test)]
 mod tests_actions;
+#[cfg(test)]
+mod tests_compose;

@@ -51,7 +51,11 @@ fn render(ws: &Workspace, path: &str) -> (String, Vec<String>) {
 
 /// The commands a shell text runs, program and arguments.
 fn commands(text: &str) -> Vec<String> {
-    crate::syntax::shell::parse(text).commands().iter().map(|c| c.words.iter().map(|w| w.value.as_str()).collect::<Vec<_>>().join(" ")).collect()
+    crate::syntax::shell::parse(text)
+        .commands()
+        .iter()
+        .map(|c| c.words.iter().map(|w| w.value.as_str()).collect::<Vec<_>>().join(" "))
+        .collect()
 }
 
 #[test]
@@ -107,7 +111,10 @@ fn shell_script_lines_keep_flags_and_run_the_same_commands_plus_one() {
     for fixed in &results {
         let after = commands(fixed);
         assert_eq!(after.len(), before.len() + usize::from(after.len() > before.len()), "{fixed}");
-        assert!(before.iter().all(|c| after.iter().any(|a| a == c || a.starts_with(c.split(" up").next().unwrap()))), "{fixed}");
+        assert!(
+            before.iter().all(|c| after.iter().any(|a| a == c || a.starts_with(c.split(" up").next().unwrap()))),
+            "{fixed}"
+        );
     }
 }
 

@@ -46,7 +46,10 @@ fn seed_000_local_parent_stage_volume() {
     check(
         &[
             ("/w/compose.yaml", "services:\n  app:\n    build: .\n    image: ourfancyregistry.lan/dbtstuff:latest\n"),
-            ("/w/Dockerfile", "FROM python:3.11.9-slim@sha256:829a63ad2b1389e393e5decf5df25860347d09643c335d1dc3d91d25326d3067 AS base\nVOLUME /usr/app\nFROM base\nWORKDIR /usr/app\nCOPY . .\n"),
+            (
+                "/w/Dockerfile",
+                "FROM python:3.11.9-slim@sha256:829a63ad2b1389e393e5decf5df25860347d09643c335d1dc3d91d25326d3067 AS base\nVOLUME /usr/app\nFROM base\nWORKDIR /usr/app\nCOPY . .\n",
+            ),
         ],
         expect![[r#"
             3:5 compose-anonymous-volume warning `build`
@@ -160,7 +163,10 @@ fn bind_mount_owner() {
       - /var/run/docker.sock:/var/run/docker.sock
 "#,
             ),
-            ("/w/Dockerfile", "FROM ruby:3.3.5@sha256:829a63ad2b1389e393e5decf5df25860347d09643c335d1dc3d91d25326d3067\nWORKDIR /app\n"),
+            (
+                "/w/Dockerfile",
+                "FROM ruby:3.3.5@sha256:829a63ad2b1389e393e5decf5df25860347d09643c335d1dc3d91d25326d3067\nWORKDIR /app\n",
+            ),
             ("/w/user/Dockerfile", "FROM scratch\nUSER 1000:1000\n"),
         ],
         expect![[r#"
@@ -236,7 +242,10 @@ volumes:
   db-data:
 "#,
             ),
-            ("/w/Dockerfile", "FROM python:3.12.7-slim@sha256:829a63ad2b1389e393e5decf5df25860347d09643c335d1dc3d91d25326d3067 AS runtime\nUSER app\n"),
+            (
+                "/w/Dockerfile",
+                "FROM python:3.12.7-slim@sha256:829a63ad2b1389e393e5decf5df25860347d09643c335d1dc3d91d25326d3067 AS runtime\nUSER app\n",
+            ),
         ],
         expect![[""]],
     );

@@ -109,11 +109,11 @@ impl Workspace {
             let Some(compose) = self.compose(&file.path) else { continue };
             let dir = file.path.parent().unwrap_or(Path::new("/"));
             for service in &compose.services {
-                if let Some(build) = &service.build {
-                    if let Some((context, dockerfile)) = build_paths(dir, build) {
-                        out.push(context);
-                        out.extend(dockerfile);
-                    }
+                if let Some(build) = &service.build
+                    && let Some((context, dockerfile)) = build_paths(dir, build)
+                {
+                    out.push(context);
+                    out.extend(dockerfile);
                 }
             }
         }

@@ -8,8 +8,8 @@ use ropey::Rope;
 
 use crate::analysis::settings::{ConfigProblem, RuleSettings, parse_project_settings};
 use crate::analysis::workspace::{Parsed, SourceFile, Workspace};
-use crate::files;
 use crate::analysis::{ImageFacts, Rule, Severity, diagnostics};
+use crate::files;
 use crate::syntax::TextRange;
 use crate::syntax::file_kind::{FileKind, SETTINGS_FILE};
 use crate::text::{self, Encoding, LineCol};
@@ -131,7 +131,9 @@ fn load_workspace(dirs: &[PathBuf], targets: &[(PathBuf, PathBuf)]) -> (Workspac
     let loaded: Vec<(PathBuf, Result<SourceFile, String>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = wanted
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(|(p, k)| (p.clone(), files::load(p, *k))).collect::<Vec<_>>()))
+            .map(|part| {
+                scope.spawn(move || part.iter().map(|(p, k)| (p.clone(), files::load(p, *k))).collect::<Vec<_>>())
+            })
             .collect();
         handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
     });
@@ -154,7 +156,9 @@ fn analyze_parallel(targets: &[(PathBuf, PathBuf)], workspace: &Workspace, confi
         let handles: Vec<_> = targets
             .chunks(chunk)
             .map(|part| {
-                scope.spawn(move || part.iter().map(|(abs, shown)| analyze_file(abs, shown, workspace, configs)).collect::<Vec<_>>())
+                scope.spawn(move || {
+                    part.iter().map(|(abs, shown)| analyze_file(abs, shown, workspace, configs)).collect::<Vec<_>>()
+                })
             })
             .collect();
         handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()

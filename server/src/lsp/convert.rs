@@ -34,7 +34,13 @@ pub fn severity(s: Severity) -> lsp::DiagnosticSeverity {
 
 /// A diagnostic of the document `uri` (text `rope`); related places in other files are looked
 /// up in `workspace` (skipped when that file is unknown).
-pub fn diagnostic(uri: &lsp::Uri, rope: &Rope, d: &Diagnostic, encoding: Encoding, workspace: &Workspace) -> lsp::Diagnostic {
+pub fn diagnostic(
+    uri: &lsp::Uri,
+    rope: &Rope,
+    d: &Diagnostic,
+    encoding: Encoding,
+    workspace: &Workspace,
+) -> lsp::Diagnostic {
     let related: Vec<lsp::DiagnosticRelatedInformation> = d
         .related
         .iter()

@@ -21,9 +21,10 @@ pub async fn run(shared: Arc<Shared>) {
             let analysis = snapshot.analyze();
             let encoding = shared.state().encoding;
             let diagnostics = match analysis {
-                Analysis::Diagnostics(found) => {
-                    found.iter().map(|d| convert::diagnostic(&snapshot.uri, &snapshot.rope, d, encoding, &snapshot.workspace)).collect()
-                }
+                Analysis::Diagnostics(found) => found
+                    .iter()
+                    .map(|d| convert::diagnostic(&snapshot.uri, &snapshot.rope, d, encoding, &snapshot.workspace))
+                    .collect(),
                 Analysis::TooLarge => vec![lsp::Diagnostic {
                     range: lsp::Range::default(),
                     severity: Some(lsp::DiagnosticSeverity::INFORMATION),

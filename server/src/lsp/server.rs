@@ -191,6 +191,7 @@ impl LanguageServer for Server {
             let mut state = self.shared.state();
             state.encoding = encoding;
             state.root = workspace_root(&params);
+            state.workspace.root = state.root.clone();
             if let Some(section) = params.initialization_options.as_ref() {
                 let (settings, _) = config::parse(section);
                 state.editor = settings;
@@ -314,7 +315,9 @@ impl LanguageServer for Server {
                     .context
                     .diagnostics
                     .iter()
-                    .find(|d| d.range == diag_range && d.code == Some(NumberOrString::String(fix.rule.code().to_string())))
+                    .find(|d| {
+                        d.range == diag_range && d.code == Some(NumberOrString::String(fix.rule.code().to_string()))
+                    })
                     .cloned();
                 let edits = fix
                     .edits

@@ -60,7 +60,12 @@ fn scalar_snippet(node: &Node, text: &str, group: usize) -> Option<Snippet> {
             let mut map = Vec::new();
             let mut offset = start + raw.find('\n')? + 1;
             let lines: Vec<&str> = raw[raw.find('\n')? + 1..].split_inclusive('\n').collect();
-            let indent = lines.iter().filter(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start().len()).min().unwrap_or(0);
+            let indent = lines
+                .iter()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| l.len() - l.trim_start().len())
+                .min()
+                .unwrap_or(0);
             for line in lines {
                 let skip = indent.min(line.len() - line.trim_start_matches([' ', '\t']).len());
                 map.push((body.len(), offset + skip));

@@ -314,21 +314,21 @@ impl Converter<'_, '_> {
         // stream → document → block_node/flow_node; a broken file may put ERROR anywhere.
         let mut cursor = root.walk();
         let mut children: Vec<tree_sitter::Node<'_>> = root.named_children(&mut cursor).collect();
-        if root.kind() == "stream" {
-            if let Some(doc) = children.iter().find(|c| c.kind() == "document") {
-                let doc = *doc;
-                let mut c2 = doc.walk();
-                children = doc.named_children(&mut c2).collect();
-            }
+        if root.kind() == "stream"
+            && let Some(doc) = children.iter().find(|c| c.kind() == "document")
+        {
+            let doc = *doc;
+            let mut c2 = doc.walk();
+            children = doc.named_children(&mut c2).collect();
         }
         let mut pairs = Vec::new();
         for child in children {
             match child.kind() {
                 "block_node" | "flow_node" => {
-                    if let Some(node) = self.node(child) {
-                        if pairs.is_empty() {
-                            return Some(node);
-                        }
+                    if let Some(node) = self.node(child)
+                        && pairs.is_empty()
+                    {
+                        return Some(node);
                     }
                 }
                 _ => self.pairs_in(child, &mut pairs),

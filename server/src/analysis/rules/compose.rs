@@ -175,14 +175,14 @@ pub fn check(
     let empty_model = Model::default();
     for service in &compose.services {
         // `image:` names what `build:` produces when both are present: nothing is pulled.
-        if service.build.is_none() {
-            if let Some(value) = service.image.as_ref().filter(|i| i.resolved) {
-                let quote = usize::from(matches!(value.style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted));
-                let inner = TextRange::new(value.range.start as usize + quote, value.range.end as usize - quote);
-                let exact = &text[inner.as_range()] == value.value;
-                if let Some(use_) = ImageUse::compose(&value.value, if exact { inner } else { value.range }, exact) {
-                    image::check_image(&empty_model, &use_, out);
-                }
+        if service.build.is_none()
+            && let Some(value) = service.image.as_ref().filter(|i| i.resolved)
+        {
+            let quote = usize::from(matches!(value.style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted));
+            let inner = TextRange::new(value.range.start as usize + quote, value.range.end as usize - quote);
+            let exact = text[inner.as_range()] == value.value;
+            if let Some(use_) = ImageUse::compose(&value.value, if exact { inner } else { value.range }, exact) {
+                image::check_image(&empty_model, &use_, out);
             }
         }
         check_undeclared_volumes(compose, service, out);
@@ -216,10 +216,10 @@ fn anonymous_volume_diagnostic(v: &AnonymousVolume, _compose_path: &Path) -> Dia
         )
     };
     let mut d = Diagnostic::new(Rule::ComposeAnonymousVolume, v.range, message);
-    if let Some((dockerfile, declared)) = &v.declared {
-        if let Some(path) = dockerfile {
-            d = d.with_related_in(path, declared.range, format!("`VOLUME {}` is declared here", v.path));
-        }
+    if let Some((dockerfile, declared)) = &v.declared
+        && let Some(path) = dockerfile
+    {
+        d = d.with_related_in(path, declared.range, format!("`VOLUME {}` is declared here", v.path));
     }
     d
 }

@@ -53,13 +53,19 @@ pub fn project_files(workspace: &Workspace, script: &Path, cmd: &ComposeCommand)
     let all: Vec<PathBuf> = workspace
         .compose_files()
         .map(|f| f.path.clone())
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| is_compose_name(n) && !n.contains(".override.")))
+        .filter(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| is_compose_name(n) && !n.contains(".override."))
+        })
         .collect();
     (all.len() == 1).then_some(all)
 }
 
 /// The anonymous volumes of a project's compose files, and its named volumes.
-pub fn project_volumes(workspace: &Workspace, files: &[PathBuf], facts: &ImageFacts) -> (Vec<AnonymousVolume>, Vec<String>) {
+pub fn project_volumes(
+    workspace: &Workspace,
+    files: &[PathBuf],
+    facts: &ImageFacts,
+) -> (Vec<AnonymousVolume>, Vec<String>) {
     let mut anonymous = Vec::new();
     let mut named = Vec::new();
     for path in files {
@@ -101,7 +107,8 @@ pub fn check(
         };
         let (anonymous, _) = project_volumes(workspace, &files, facts);
         let Some(first) = anonymous.first() else { continue };
-        let listed: Vec<String> = anonymous.iter().take(3).map(|v| format!("`{}` at `{}`", v.service, v.path)).collect();
+        let listed: Vec<String> =
+            anonymous.iter().take(3).map(|v| format!("`{}` at `{}`", v.service, v.path)).collect();
         let more = if anonymous.len() > 3 { format!(" and {} more", anonymous.len() - 3) } else { String::new() };
         let mut d = Diagnostic::new(
             Rule::DeployUpKeepsAnonymousVolumes,
@@ -115,7 +122,11 @@ pub fn check(
         if let Some(compose) = files.first() {
             let range = workspace.compose(compose).and_then(|c| c.service(&first.service).map(|s| s.key_range));
             if let Some(range) = range {
-                d = d.with_related_in(compose, range, format!("service `{}` gets an anonymous volume at `{}`", first.service, first.path));
+                d = d.with_related_in(
+                    compose,
+                    range,
+                    format!("service `{}` gets an anonymous volume at `{}`", first.service, first.path),
+                );
             }
         }
         out.push(d);
