@@ -146,3 +146,37 @@ fn sarif_output_is_valid_against_the_sarif_2_1_0_schema() {
     let volume = results.iter().find(|r| r["ruleId"] == "volume-write-after-declare").expect("volume finding");
     assert_eq!(volume["relatedLocations"][0]["physicalLocation"]["region"]["startLine"], 2);
 }
+
+#[test]
+fn no_false_positives_on_real_world_shaped_compose_files() {
+    let out = run(&["check", "compose-corpus"], &fixtures());
+    assert_eq!(stdout(&out), "", "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("5 file(s) checked, 0 finding(s)"), "{}", stderr(&out));
+}
+
+#[test]
+fn the_seed_000_project_is_reported_in_every_file() {
+    let out = run(&["check", "--format", "json", "seed-000-project"], &fixtures());
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let found: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{} {}", f["path"].as_str().unwrap(), f["code"].as_str().unwrap()))
+        .collect();
+    expect![[r#"
+        [
+            "seed-000-project/.github/workflows/deploy.yml deploy-up-keeps-anonymous-volumes",
+            "seed-000-project/.gitlab-ci.yml deploy-up-keeps-anonymous-volumes",
+            "seed-000-project/Dockerfile volume-write-after-declare",
+            "seed-000-project/Dockerfile volume-write-after-declare",
+            "seed-000-project/Jenkinsfile deploy-up-keeps-anonymous-volumes",
+            "seed-000-project/Makefile deploy-up-keeps-anonymous-volumes",
+            "seed-000-project/compose.yaml compose-anonymous-volume",
+            "seed-000-project/scripts/deploy.sh deploy-up-keeps-anonymous-volumes",
+        ]
+    "#]]
+    .assert_debug_eq(&found);
+}

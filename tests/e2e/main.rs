@@ -5,4 +5,5 @@ mod check_cli;
 mod lsp_diagnostics;
 mod lsp_project;
 mod lsp_protocol;
+mod lsp_robustness;
 mod support;

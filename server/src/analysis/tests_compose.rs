@@ -250,3 +250,23 @@ volumes:
         expect![[""]],
     );
 }
+
+#[test]
+fn five_megabyte_compose_file() {
+    let mut big = String::from("services:\n");
+    let mut i = 0;
+    while big.len() < 5 * 1024 * 1024 {
+        big.push_str(&format!("  svc{i}:\n    image: registry.example.com/app{i}:1.2.3@sha256:829a63ad2b1389e393e5decf5df25860347d09643c335d1dc3d91d25326d3067\n    user: \"1000\"\n    volumes:\n      - data{i}:/data\n"));
+        i += 1;
+    }
+    big.push_str("  last:\n    image: nginx:latest\nvolumes:\n");
+    for j in 0..i {
+        big.push_str(&format!("  data{j}:\n"));
+    }
+    let ws = workspace(&[("/w/compose.yaml", &big)]);
+    let t = std::time::Instant::now();
+    let found =
+        diagnostics::compose(&ws, Path::new("/w/compose.yaml"), &ImageFacts::default(), &RuleSettings::default());
+    eprintln!("BIG {} findings in {:?}", found.len(), t.elapsed());
+    assert_eq!(found.len(), 2);
+}

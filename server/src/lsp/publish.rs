@@ -18,7 +18,16 @@ pub async fn run(shared: Arc<Shared>) {
         loop {
             let next = shared.state().next_snapshot();
             let Some(snapshot) = next else { break };
-            let analysis = snapshot.analyze();
+            // A bug in a rule must not stop every later publish: catch it, log it, go on.
+            let analysis = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| snapshot.analyze())) {
+                Ok(a) => a,
+                Err(_) => {
+                    let message =
+                        format!("driftls: analysis of {} failed (a bug); please report it", snapshot.uri.as_str());
+                    shared.client.log_message(lsp::MessageType::ERROR, message).await;
+                    continue;
+                }
+            };
             let encoding = shared.state().encoding;
             let diagnostics = match analysis {
                 Analysis::Diagnostics(found) => found

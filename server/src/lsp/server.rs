@@ -306,7 +306,10 @@ impl LanguageServer for Server {
                 doc.uri.clone(),
             )
         };
-        let fixes = crate::analysis::actions::fixes(&workspace, &path, range, &facts);
+        let fixes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            crate::analysis::actions::fixes(&workspace, &path, range, &facts)
+        }))
+        .map_err(|_| tower_lsp_server::jsonrpc::Error::internal_error())?;
         let actions = fixes
             .into_iter()
             .map(|fix| {

@@ -113,6 +113,9 @@ fn parser() -> Parser {
 
 impl Yaml {
     pub fn parse(text: &str) -> Yaml {
+        if text.len() > CHUNK_BYTES {
+            return parse_chunked(text);
+        }
         let tree = parser().parse(text, None);
         Yaml::from_tree(tree, text)
     }
@@ -132,7 +135,7 @@ impl Yaml {
     /// Like [`Yaml::edit`], with the row/column points computed by the caller (from a rope,
     /// without copying the old text).
     pub fn edit_with_points(&mut self, old: TextRange, inserted_len: usize, points: EditPoints, new_text: &str) {
-        let Some(mut tree) = self.tree.take() else {
+        let Some(mut tree) = self.tree.take().filter(|_| new_text.len() <= CHUNK_BYTES) else {
             *self = Yaml::parse(new_text);
             return;
         };
@@ -206,15 +209,20 @@ impl Yaml {
                         _ => merges.push(v),
                     }
                 }
-            } else if !out.iter().any(|p| p.key.as_str() == pair.key.as_str()) {
+            } else {
                 out.push(pair);
             }
         }
+        if merges.is_empty() {
+            return;
+        }
+        // Own keys win over merged ones; earlier merges over later ones.
+        let mut seen: std::collections::HashSet<&str> = out.iter().filter_map(|p| p.key.as_str()).collect();
         for m in merges {
             let mut inherited = Vec::new();
             self.collect_pairs(self.resolve(m), &mut inherited, depth + 1);
             for p in inherited {
-                if !out.iter().any(|o| o.key.as_str() == p.key.as_str()) {
+                if p.key.as_str().is_none_or(|k| seen.insert(k)) {
                     out.push(p);
                 }
             }
@@ -278,6 +286,118 @@ fn mask_incomplete_lines(text: &str) -> Option<String> {
         }
     }
     changed.then_some(masked)
+}
+
+/// tree-sitter-yaml gives up (an `ERROR` root) on documents past about 512 KiB: larger files
+/// are read in pieces of at most this size.
+const CHUNK_BYTES: usize = 256 * 1024;
+
+/// Reads a large file a top-level entry at a time, and an entry larger than a chunk a group of
+/// its children at a time (each group is a valid indented mapping on its own).
+fn parse_chunked(text: &str) -> Yaml {
+    let mut yaml = Yaml { tree: None, root: None, anchors: HashMap::new(), has_error: false };
+    let mut pairs = Vec::new();
+    for (start, end) in blocks(text, 0, text.len(), 0) {
+        let block = &text[start..end];
+        if block.len() <= CHUNK_BYTES {
+            let part = Yaml::parse(block);
+            yaml.has_error |= part.has_error;
+            merge_part(&mut yaml, &mut pairs, part, start);
+            continue;
+        }
+        // `key:` then children indented below it, read in groups.
+        let key_end = block.find('\n').map_or(end, |i| start + i);
+        let key_text = text[start..key_end].trim_end();
+        let Some(key) = key_text.strip_suffix(':') else { continue };
+        let children_start = (key_end + 1).min(end);
+        let indent = text[children_start..end]
+            .lines()
+            .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+            .map_or(2, |l| l.len() - l.trim_start().len());
+        let mut children = Vec::new();
+        let mut group_start = children_start;
+        let child_blocks = blocks(text, children_start, end, indent);
+        for (i, &(_, child_end)) in child_blocks.iter().enumerate() {
+            let next_end = child_blocks.get(i + 1).map_or(end, |b| b.1);
+            if next_end - group_start > CHUNK_BYTES || i + 1 == child_blocks.len() {
+                let part = Yaml::parse(&text[group_start..child_end]);
+                yaml.has_error |= part.has_error;
+                merge_part(&mut yaml, &mut children, part, group_start);
+                group_start = child_end;
+            }
+        }
+        let key_node = Node {
+            range: TextRange::new(start, start + key.len()),
+            anchor: None,
+            kind: NodeKind::Scalar(Scalar { value: key.to_string(), style: ScalarStyle::Plain }),
+        };
+        let value =
+            Node { range: TextRange::new(children_start, end), anchor: None, kind: NodeKind::Mapping(children) };
+        pairs.push(Pair { key: key_node, value: Some(value), range: TextRange::new(start, end) });
+    }
+    yaml.root = Some(Node { range: TextRange::new(0, text.len()), anchor: None, kind: NodeKind::Mapping(pairs) });
+    yaml
+}
+
+/// The pairs and anchors of a part parsed at `offset`, moved into place.
+fn merge_part(yaml: &mut Yaml, pairs: &mut Vec<Pair>, part: Yaml, offset: usize) {
+    for (name, mut node) in part.anchors {
+        shift(&mut node, offset);
+        yaml.anchors.insert(name, node);
+    }
+    if let Some(Node { kind: NodeKind::Mapping(found), .. }) = part.root {
+        for mut p in found {
+            shift(&mut p.key, offset);
+            if let Some(v) = &mut p.value {
+                shift(v, offset);
+            }
+            p.range = p.range.shift(offset);
+            pairs.push(p);
+        }
+    }
+}
+
+fn shift(node: &mut Node, offset: usize) {
+    node.range = node.range.shift(offset);
+    match &mut node.kind {
+        NodeKind::Mapping(pairs) => {
+            for p in pairs {
+                shift(&mut p.key, offset);
+                if let Some(v) = &mut p.value {
+                    shift(v, offset);
+                }
+                p.range = p.range.shift(offset);
+            }
+        }
+        NodeKind::Sequence(items) => items.iter_mut().for_each(|i| shift(i, offset)),
+        _ => {}
+    }
+}
+
+/// `[start, end)` split before every line indented exactly `indent` that starts an entry
+/// (not a comment, a blank line or a `-` item continuing the previous entry).
+fn blocks(text: &str, start: usize, end: usize, indent: usize) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    let mut pos = start;
+    let mut current = start;
+    while pos < end {
+        let line_end = text[pos..end].find('\n').map_or(end, |i| pos + i + 1);
+        let line = &text[pos..line_end];
+        let trimmed = line.trim_start_matches(' ');
+        let starts_entry = line.len() - trimmed.len() == indent
+            && !trimmed.trim().is_empty()
+            && !trimmed.starts_with('#')
+            && !trimmed.starts_with("- ");
+        if starts_entry && pos > current {
+            out.push((current, pos));
+            current = pos;
+        }
+        pos = line_end;
+    }
+    if current < end {
+        out.push((current, end));
+    }
+    out
 }
 
 /// Row/column (bytes) of an edit's start, old end and new end, as tree-sitter wants them.

@@ -88,6 +88,8 @@ pub struct ComposeFile {
     pub volumes_key: Option<(TextRange, String)>,
     /// Files named by `include:`.
     pub includes: Vec<Value>,
+    /// Names of `volumes`, for lookups.
+    volume_names: std::collections::HashSet<String>,
 }
 
 impl ComposeFile {
@@ -109,6 +111,7 @@ impl ComposeFile {
                     pair.value.as_ref().and_then(|v| yaml.get(v, "external")).is_some_and(|e| {
                         e.as_str().is_some_and(|s| s == "true") || !matches!(e.kind, NodeKind::Scalar(_))
                     });
+                file.volume_names.insert(name.to_string());
                 file.volumes.push(DeclaredVolume { name: name.to_string(), range: pair.key.range, external });
             }
         }
@@ -158,7 +161,7 @@ impl ComposeFile {
     }
 
     pub fn declares_volume(&self, name: &str) -> bool {
-        self.volumes.iter().any(|v| v.name == name)
+        self.volume_names.contains(name)
     }
 }
 

@@ -133,3 +133,24 @@ fn odd_inputs_do_not_panic() {
         let _ = outline(&yaml, text);
     }
 }
+
+#[test]
+fn files_past_the_grammar_limit_are_read_in_chunks() {
+    // tree-sitter-yaml gives up on documents past about 512 KiB; such files are read a
+    // top-level key (or a group of its children) at a time.
+    let mut big = String::from("x-common: &common\n  restart: always\nservices:\n");
+    for i in 0..40_000 {
+        big.push_str(&format!("  svc{i}:\n    image: app{i}:1.2.3\n"));
+    }
+    big.push_str("volumes:\n  data:\n");
+    let yaml = Yaml::parse(&big);
+    let root = yaml.root.as_ref().unwrap();
+    let services = yaml.get(root, "services").unwrap();
+    assert_eq!(services.pairs().len(), 40_000);
+    let last = &services.pairs()[39_999];
+    assert_eq!(&big[last.key.range.as_range()], "svc39999");
+    let image = yaml.get(last.value.as_ref().unwrap(), "image").unwrap();
+    assert_eq!(&big[image.range.as_range()], "app39999:1.2.3");
+    assert!(yaml.get(root, "volumes").is_some());
+    assert_eq!(yaml.anchors.len(), 1);
+}
