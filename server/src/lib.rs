@@ -7,5 +7,6 @@ pub mod files;
 #[doc(hidden)]
 pub mod generate;
 pub mod lsp;
+pub mod registry;
 pub mod syntax;
 pub mod text;

@@ -258,7 +258,11 @@ fn volume_from_image_facts() {
     let mut facts = ImageFacts::default();
     facts.insert(
         "ghcr.io/dbt-labs/dbt-core:1.4.1",
-        ImageConfig { volumes: vec!["/usr/app".into()], working_dir: Some("/usr/app".into()), user: None },
+        ImageConfig {
+            volumes: vec!["/usr/app".into()],
+            working_dir: Some("/usr/app".into()),
+            ..ImageConfig::default()
+        },
     );
     expect![[r#"
         1:6 image-unpinned hint `ghcr.io/dbt-labs/dbt-core:1.4.1`

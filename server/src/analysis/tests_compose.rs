@@ -99,7 +99,11 @@ fn registry_image_volumes_from_facts() {
     let mut facts = ImageFacts::default();
     facts.insert(
         "ghcr.io/dbt-labs/dbt-core:1.4.1",
-        ImageConfig { volumes: vec!["/usr/app".into()], working_dir: Some("/usr/app".into()), user: None },
+        ImageConfig {
+            volumes: vec!["/usr/app".into()],
+            working_dir: Some("/usr/app".into()),
+            ..ImageConfig::default()
+        },
     );
     expect![[r#"
         3:12 image-unpinned hint `ghcr.io/dbt-labs/dbt-core:1.4.1`
