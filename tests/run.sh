@@ -9,6 +9,9 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 2
 fi
 
+echo "== test dependencies (a real OCI registry for the registry tests)"
+bash tests/registry/install.sh
+
 echo "== format"
 cargo fmt --all -- --check
 

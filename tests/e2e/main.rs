@@ -6,4 +6,7 @@ mod lsp_diagnostics;
 mod lsp_project;
 mod lsp_protocol;
 mod lsp_robustness;
+mod registry;
+mod registry_client;
+mod registry_smoke;
 mod support;

@@ -110,23 +110,43 @@ pub struct Resolved {
 
 pub struct RegistryClient {
     settings: RegistrySettings,
-    /// One oci-client per host (its protocol and token cache are per host).
-    clients: Mutex<HashMap<String, std::sync::Arc<Client>>>,
+    /// One oci-client per host and scheme (its protocol and token cache are per host).
+    clients: Mutex<HashMap<(String, bool), std::sync::Arc<Client>>>,
+    /// Loopback and insecure hosts found to speak plain HTTP (Docker tries HTTPS first).
+    plain_http: Mutex<std::collections::HashSet<String>>,
 }
 
 impl RegistryClient {
     pub fn new(settings: RegistrySettings) -> RegistryClient {
-        RegistryClient { settings, clients: Mutex::new(HashMap::new()) }
+        RegistryClient { settings, clients: Mutex::new(HashMap::new()), plain_http: Mutex::new(Default::default()) }
     }
 
+    /// The client to use first for a host: HTTPS, unless the host is known to speak plain HTTP.
     fn client(&self, endpoint: &Endpoint) -> std::sync::Arc<Client> {
+        let plain = self.plain_http.lock().unwrap_or_else(|p| p.into_inner()).contains(&endpoint.host);
+        self.client_with(endpoint, plain)
+    }
+
+    /// A fallback to plain HTTP for loopback and insecure hosts, like Docker's.
+    fn fallback(&self, endpoint: &Endpoint) -> Option<std::sync::Arc<Client>> {
+        let already_plain = self.plain_http.lock().unwrap_or_else(|p| p.into_inner()).contains(&endpoint.host);
+        (scheme(endpoint, &self.settings.insecure) == Scheme::Http && !already_plain)
+            .then(|| self.client_with(endpoint, true))
+    }
+
+    fn remember_plain(&self, endpoint: &Endpoint) {
+        self.plain_http.lock().unwrap_or_else(|p| p.into_inner()).insert(endpoint.host.clone());
+    }
+
+    fn client_with(&self, endpoint: &Endpoint, plain: bool) -> std::sync::Arc<Client> {
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
         clients
-            .entry(endpoint.host.clone())
+            .entry((endpoint.host.clone(), plain))
             .or_insert_with(|| {
-                let protocol = match scheme(endpoint, &self.settings.insecure) {
-                    Scheme::Http => ClientProtocol::HttpsExcept(vec![endpoint.host.clone()]),
-                    Scheme::Https => ClientProtocol::Https,
+                let protocol = if plain {
+                    ClientProtocol::HttpsExcept(vec![endpoint.host.clone()])
+                } else {
+                    ClientProtocol::Https
                 };
                 let extra_root_certificates = self
                     .settings
@@ -175,12 +195,20 @@ impl RegistryClient {
         let endpoint = Endpoint::of(&image);
         self.allowed(&endpoint).await?;
         let reference = reference(text, &image, &endpoint);
-        let client = self.client(&endpoint);
         let deadline = self.settings.timeout;
-        let (manifest, digest) = tokio::time::timeout(deadline, client.pull_manifest(&reference, auth))
-            .await
-            .map_err(|_| LookupError::Timeout)?
-            .map_err(classify)?;
+        let mut client = self.client(&endpoint);
+        let mut first = tokio::time::timeout(deadline, client.pull_manifest(&reference, auth)).await;
+        if matches!(first, Ok(Err(_)))
+            && let Some(plain) = self.fallback(&endpoint)
+        {
+            let retry = tokio::time::timeout(deadline, plain.pull_manifest(&reference, auth)).await;
+            if matches!(retry, Ok(Ok(_))) {
+                self.remember_plain(&endpoint);
+                client = plain;
+                first = retry;
+            }
+        }
+        let (manifest, digest) = first.map_err(|_| LookupError::Timeout)?.map_err(classify)?;
         let (image_manifest, platforms, platform) = match manifest {
             OciManifest::Image(m) => (m, Vec::new(), None),
             OciManifest::ImageIndex(index) => {
@@ -235,10 +263,19 @@ impl RegistryClient {
         let endpoint = Endpoint::of(&image);
         self.allowed(&endpoint).await?;
         let reference = reference(text, &image, &endpoint);
-        tokio::time::timeout(self.settings.timeout, self.client(&endpoint).fetch_manifest_digest(&reference, auth))
-            .await
-            .map_err(|_| LookupError::Timeout)?
-            .map_err(classify)
+        let deadline = self.settings.timeout;
+        let first =
+            tokio::time::timeout(deadline, self.client(&endpoint).fetch_manifest_digest(&reference, auth)).await;
+        if matches!(first, Ok(Err(_)))
+            && let Some(plain) = self.fallback(&endpoint)
+        {
+            let retry = tokio::time::timeout(deadline, plain.fetch_manifest_digest(&reference, auth)).await;
+            if let Ok(Ok(digest)) = retry {
+                self.remember_plain(&endpoint);
+                return Ok(digest);
+            }
+        }
+        first.map_err(|_| LookupError::Timeout)?.map_err(classify)
     }
 }
 
@@ -314,9 +351,26 @@ impl AsyncWrite for CappedBuffer {
 /// (`auths`, `credsStore`, `credHelpers`); anonymous when there are none. Runs credential
 /// helpers, so call it off the async threads. The result is never logged.
 pub fn credentials(endpoint: &Endpoint) -> RegistryAuth {
-    let server =
-        if endpoint.host == DOCKER_HUB_API { "https://index.docker.io/v1/".to_string() } else { endpoint.host.clone() };
-    match docker_credential::get_credential(&server) {
+    to_auth(docker_credential::get_credential(&server_key(endpoint)))
+}
+
+/// Credentials from the `config.json` in `config_dir` (what `$DOCKER_CONFIG` names).
+pub fn credentials_in(config_dir: &std::path::Path, endpoint: &Endpoint) -> RegistryAuth {
+    match std::fs::File::open(config_dir.join("config.json")) {
+        Ok(file) => to_auth(docker_credential::get_credential_from_reader(file, &server_key(endpoint))),
+        Err(_) => RegistryAuth::Anonymous,
+    }
+}
+
+/// The key `config.json` files use for a registry (Docker Hub's historical URL).
+fn server_key(endpoint: &Endpoint) -> String {
+    if endpoint.host == DOCKER_HUB_API { "https://index.docker.io/v1/".to_string() } else { endpoint.host.clone() }
+}
+
+fn to_auth(
+    credential: Result<docker_credential::DockerCredential, docker_credential::CredentialRetrievalError>,
+) -> RegistryAuth {
+    match credential {
         Ok(docker_credential::DockerCredential::UsernamePassword(user, password)) => {
             RegistryAuth::Basic(user, password)
         }
