@@ -24,7 +24,7 @@ pub struct SourceFile {
 pub enum Parsed {
     Dockerfile(Dockerfile),
     /// A compose file's YAML tree (read into a `ComposeFile` with the `.env` next to it).
-    Compose(Yaml),
+    Compose(Arc<Yaml>),
     /// A deploy script or CI YAML file.
     Script,
     Env(EnvFile),
@@ -36,7 +36,7 @@ impl SourceFile {
     pub fn new(path: PathBuf, kind: FileKind, text: String) -> SourceFile {
         let parsed = match kind {
             FileKind::Dockerfile => Parsed::Dockerfile(Dockerfile::parse(&text)),
-            FileKind::Compose => Parsed::Compose(Yaml::parse(&text)),
+            FileKind::Compose => Parsed::Compose(Arc::new(Yaml::parse(&text))),
             FileKind::Env => Parsed::Env(EnvFile::parse(&text)),
             FileKind::Script(_) | FileKind::CiYaml(_) => Parsed::Script,
             FileKind::Settings | FileKind::Other => Parsed::None,

@@ -22,7 +22,8 @@ pub struct Document {
     /// The tree of a Dockerfile.
     pub dockerfile: Option<Dockerfile>,
     /// The YAML tree of a compose file.
-    pub yaml: Option<Yaml>,
+    /// Shared with the workspace copy, so an edit does not copy the tree.
+    pub yaml: Option<std::sync::Arc<Yaml>>,
 }
 
 /// A change as the protocol sends it: a range (or none for the whole text) and new text.
@@ -51,7 +52,7 @@ impl std::fmt::Display for ChangeError {
 impl Document {
     pub fn new(uri: tower_lsp_server::ls_types::Uri, kind: FileKind, text: String, version: i32) -> Document {
         let dockerfile = (kind == FileKind::Dockerfile).then(|| Dockerfile::parse(&text));
-        let yaml = (kind == FileKind::Compose).then(|| Yaml::parse(&text));
+        let yaml = (kind == FileKind::Compose).then(|| std::sync::Arc::new(Yaml::parse(&text)));
         let path = uri.to_file_path().map(|p| p.into_owned()).unwrap_or_else(|| PathBuf::from(uri.path().as_str()));
         Document { uri, path, version, kind, rope: Rope::from_str(&text), text, dockerfile, yaml }
     }
@@ -98,7 +99,7 @@ impl Document {
                 new_end: self.point(s.offset + change.text.len()),
             };
             if let Some(yaml) = &mut self.yaml {
-                yaml.edit_with_points(old, change.text.len(), points, &self.text);
+                *yaml = std::sync::Arc::new(yaml.edited(old, change.text.len(), points, &self.text));
             }
         }
         Ok(s.clamped || e.clamped)

@@ -132,6 +132,14 @@ impl Yaml {
         self.edit_with_points(old, inserted_len, points, new_text);
     }
 
+    /// The tree after an edit, leaving `self` as it is (only tree-sitter's tree is copied, which
+    /// is cheap): for trees shared between versions.
+    pub fn edited(&self, old: TextRange, inserted_len: usize, points: EditPoints, new_text: &str) -> Yaml {
+        let mut next = Yaml { tree: self.tree.clone(), root: None, anchors: HashMap::new(), has_error: false };
+        next.edit_with_points(old, inserted_len, points, new_text);
+        next
+    }
+
     /// Like [`Yaml::edit`], with the row/column points computed by the caller (from a rope,
     /// without copying the old text).
     pub fn edit_with_points(&mut self, old: TextRange, inserted_len: usize, points: EditPoints, new_text: &str) {
@@ -417,6 +425,90 @@ pub fn point(text: &str, offset: usize) -> Point {
     Point { row, column: col }
 }
 
+/// Node kinds the converter tells apart, looked up by tree-sitter kind id (comparing kind
+/// names as strings was an eighth of a compose edit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum K {
+    Alias,
+    AliasName,
+    Anchor,
+    AnchorName,
+    BlockMapping,
+    BlockMappingPair,
+    BlockNode,
+    BlockScalar,
+    BlockSequence,
+    BlockSequenceItem,
+    Comment,
+    Document,
+    DoubleQuoteScalar,
+    Error,
+    FlowMapping,
+    FlowNode,
+    FlowPair,
+    FlowSequence,
+    PlainScalar,
+    SingleQuoteScalar,
+    Stream,
+    Tag,
+    Other,
+}
+
+struct Ids {
+    kinds: Vec<K>,
+    key: std::num::NonZeroU16,
+    value: std::num::NonZeroU16,
+}
+
+fn ids() -> &'static Ids {
+    static IDS: std::sync::OnceLock<Ids> = std::sync::OnceLock::new();
+    IDS.get_or_init(|| {
+        let language: tree_sitter::Language = tree_sitter_yaml::LANGUAGE.into();
+        let mut kinds = vec![K::Other; language.node_kind_count() + 1];
+        let named: [(&str, K); 21] = [
+            ("stream", K::Stream),
+            ("document", K::Document),
+            ("block_node", K::BlockNode),
+            ("flow_node", K::FlowNode),
+            ("block_mapping", K::BlockMapping),
+            ("flow_mapping", K::FlowMapping),
+            ("block_mapping_pair", K::BlockMappingPair),
+            ("flow_pair", K::FlowPair),
+            ("block_sequence", K::BlockSequence),
+            ("flow_sequence", K::FlowSequence),
+            ("block_sequence_item", K::BlockSequenceItem),
+            ("plain_scalar", K::PlainScalar),
+            ("single_quote_scalar", K::SingleQuoteScalar),
+            ("double_quote_scalar", K::DoubleQuoteScalar),
+            ("block_scalar", K::BlockScalar),
+            ("alias", K::Alias),
+            ("anchor", K::Anchor),
+            ("anchor_name", K::AnchorName),
+            ("alias_name", K::AliasName),
+            ("tag", K::Tag),
+            ("comment", K::Comment),
+        ];
+        for (name, kind) in named {
+            for is_named in [true, false] {
+                let id = language.id_for_node_kind(name, is_named) as usize;
+                if id != 0 && id < kinds.len() {
+                    kinds[id] = kind;
+                }
+            }
+        }
+        // `ERROR` has its own id (u16::MAX) outside the table.
+        let field = |name: &str| language.field_id_for_name(name).unwrap_or(std::num::NonZeroU16::MIN);
+        Ids { kinds, key: field("key"), value: field("value") }
+    })
+}
+
+fn kind_of(n: tree_sitter::Node<'_>) -> K {
+    if n.is_error() {
+        return K::Error;
+    }
+    ids().kinds.get(n.kind_id() as usize).copied().unwrap_or(K::Other)
+}
+
 struct Converter<'t, 'a> {
     text: &'t str,
     anchors: &'a mut HashMap<CompactString, Node>,
@@ -434,8 +526,8 @@ impl Converter<'_, '_> {
         // stream → document → block_node/flow_node; a broken file may put ERROR anywhere.
         let mut cursor = root.walk();
         let mut children: Vec<tree_sitter::Node<'_>> = root.named_children(&mut cursor).collect();
-        if root.kind() == "stream"
-            && let Some(doc) = children.iter().find(|c| c.kind() == "document")
+        if kind_of(root) == K::Stream
+            && let Some(doc) = children.iter().find(|c| kind_of(**c) == K::Document)
         {
             let doc = *doc;
             let mut c2 = doc.walk();
@@ -443,8 +535,8 @@ impl Converter<'_, '_> {
         }
         let mut pairs = Vec::new();
         for child in children {
-            match child.kind() {
-                "block_node" | "flow_node" => {
+            match kind_of(child) {
+                K::BlockNode | K::FlowNode => {
                     if let Some(node) = self.node(child)
                         && pairs.is_empty()
                     {
@@ -469,13 +561,13 @@ impl Converter<'_, '_> {
         self.depth += 1;
         let mut cursor = n.walk();
         for child in n.named_children(&mut cursor) {
-            match child.kind() {
-                "block_mapping_pair" | "flow_pair" => {
+            match kind_of(child) {
+                K::BlockMappingPair | K::FlowPair => {
                     if let Some(p) = self.pair(child) {
                         out.push(p);
                     }
                 }
-                "ERROR" | "block_node" | "block_mapping" => self.pairs_in(child, out),
+                K::Error | K::BlockNode | K::BlockMapping => self.pairs_in(child, out),
                 _ => {}
             }
         }
@@ -494,15 +586,15 @@ impl Converter<'_, '_> {
 
     fn node_inner(&mut self, n: tree_sitter::Node<'_>) -> Option<Node> {
         let range = Converter::range(n);
-        match n.kind() {
-            "block_node" | "flow_node" => {
+        match kind_of(n) {
+            K::BlockNode | K::FlowNode => {
                 let mut anchor = None;
                 let mut inner = None;
                 let mut cursor = n.walk();
                 for child in n.named_children(&mut cursor) {
-                    match child.kind() {
-                        "anchor" => anchor = self.name_of(child, "anchor_name"),
-                        "tag" | "comment" => {}
+                    match kind_of(child) {
+                        K::Anchor => anchor = self.name_of(child, K::AnchorName),
+                        K::Tag | K::Comment => {}
                         _ => inner = inner.or_else(|| self.node(child)),
                     }
                 }
@@ -513,26 +605,26 @@ impl Converter<'_, '_> {
                 }
                 Some(node)
             }
-            "block_mapping" | "flow_mapping" => {
+            K::BlockMapping | K::FlowMapping => {
                 let mut pairs = Vec::new();
                 let mut cursor = n.walk();
                 for child in n.named_children(&mut cursor) {
-                    match child.kind() {
-                        "block_mapping_pair" | "flow_pair" => pairs.extend(self.pair(child)),
-                        "ERROR" => self.pairs_in(child, &mut pairs),
+                    match kind_of(child) {
+                        K::BlockMappingPair | K::FlowPair => pairs.extend(self.pair(child)),
+                        K::Error => self.pairs_in(child, &mut pairs),
                         _ => {}
                     }
                 }
                 Some(Node { range, anchor: None, kind: NodeKind::Mapping(pairs) })
             }
-            "block_sequence" | "flow_sequence" => {
+            K::BlockSequence | K::FlowSequence => {
                 let mut items = Vec::new();
                 let mut cursor = n.walk();
                 for child in n.named_children(&mut cursor) {
-                    match child.kind() {
-                        "block_sequence_item" => {
+                    match kind_of(child) {
+                        K::BlockSequenceItem => {
                             let mut c2 = child.walk();
-                            let inner = child.named_children(&mut c2).find(|c| c.kind() != "comment");
+                            let inner = child.named_children(&mut c2).find(|c| kind_of(*c) != K::Comment);
                             match inner.and_then(|i| self.node(i)) {
                                 Some(node) => items.push(node),
                                 None => items.push(Node {
@@ -542,8 +634,8 @@ impl Converter<'_, '_> {
                                 }),
                             }
                         }
-                        "flow_node" => items.extend(self.node(child)),
-                        "flow_pair" => {
+                        K::FlowNode => items.extend(self.node(child)),
+                        K::FlowPair => {
                             if let Some(p) = self.pair(child) {
                                 items.push(Node { range: p.range, anchor: None, kind: NodeKind::Mapping(vec![p]) });
                             }
@@ -553,26 +645,26 @@ impl Converter<'_, '_> {
                 }
                 Some(Node { range, anchor: None, kind: NodeKind::Sequence(items) })
             }
-            "plain_scalar" => Some(self.scalar(n, ScalarStyle::Plain)),
-            "single_quote_scalar" => Some(self.scalar(n, ScalarStyle::SingleQuoted)),
-            "double_quote_scalar" => Some(self.scalar(n, ScalarStyle::DoubleQuoted)),
-            "block_scalar" => Some(self.scalar(n, ScalarStyle::Block)),
-            "alias" => {
-                self.name_of(n, "alias_name").map(|name| Node { range, anchor: None, kind: NodeKind::Alias(name) })
+            K::PlainScalar => Some(self.scalar(n, ScalarStyle::Plain)),
+            K::SingleQuoteScalar => Some(self.scalar(n, ScalarStyle::SingleQuoted)),
+            K::DoubleQuoteScalar => Some(self.scalar(n, ScalarStyle::DoubleQuoted)),
+            K::BlockScalar => Some(self.scalar(n, ScalarStyle::Block)),
+            K::Alias => {
+                self.name_of(n, K::AliasName).map(|name| Node { range, anchor: None, kind: NodeKind::Alias(name) })
             }
             _ => Some(Node { range, anchor: None, kind: NodeKind::Other }),
         }
     }
 
     fn pair(&mut self, n: tree_sitter::Node<'_>) -> Option<Pair> {
-        let key = n.child_by_field_name("key").and_then(|k| self.node(k))?;
-        let value = n.child_by_field_name("value").and_then(|v| self.node(v));
+        let key = n.child_by_field_id(ids().key.get()).and_then(|k| self.node(k))?;
+        let value = n.child_by_field_id(ids().value.get()).and_then(|v| self.node(v));
         Some(Pair { key, value, range: Converter::range(n) })
     }
 
-    fn name_of(&self, n: tree_sitter::Node<'_>, kind: &str) -> Option<CompactString> {
+    fn name_of(&self, n: tree_sitter::Node<'_>, kind: K) -> Option<CompactString> {
         let mut cursor = n.walk();
-        let name = n.named_children(&mut cursor).find(|c| c.kind() == kind)?;
+        let name = n.named_children(&mut cursor).find(|c| kind_of(*c) == kind)?;
         Some(CompactString::from(&self.text[name.start_byte()..name.end_byte()]))
     }
 

@@ -187,7 +187,11 @@ impl Reader<'_> {
             format!("{key_indent}  ")
         });
         let body_insert_at = line_end_after(self.text, pair.key.range.end as usize);
-        let build = yaml.get_pair(body, "build").map(|b| {
+        // The service's keys with merges applied, once (not once per key looked up).
+        let merged = yaml.merged_pairs(body);
+        let get_pair = |key: &str| merged.iter().copied().find(|p| p.key.as_str() == Some(key));
+        let get = |key: &str| get_pair(key).and_then(|p| p.value.as_ref()).map(|v| yaml.resolve(v));
+        let build = get_pair("build").map(|b| {
             let (context, dockerfile, target) = match b.value.as_ref().map(|v| yaml.resolve(v)) {
                 Some(v) if v.as_scalar().is_some() => (self.value(v), None, None),
                 Some(v) => (
@@ -199,20 +203,18 @@ impl Reader<'_> {
             };
             Build { key_range: b.key.range, context, dockerfile, target }
         });
-        let volumes = yaml
-            .get(body, "volumes")
-            .map(|v| v.items().iter().filter_map(|item| self.mount(item)).collect())
-            .unwrap_or_default();
+        let volumes =
+            get("volumes").map(|v| v.items().iter().filter_map(|item| self.mount(item)).collect()).unwrap_or_default();
         Service {
             name: name.to_string(),
             key_range: pair.key.range,
             body_insert_at,
             body_indent,
-            image: yaml.get(body, "image").and_then(|n| self.value(n)),
+            image: get("image").and_then(|n| self.value(n)),
             build,
             volumes,
-            user: yaml.get(body, "user").and_then(|n| self.value(n)),
-            pull_policy: yaml.get(body, "pull_policy").and_then(|n| self.value(n)),
+            user: get("user").and_then(|n| self.value(n)),
+            pull_policy: get("pull_policy").and_then(|n| self.value(n)),
         }
     }
 
