@@ -3,35 +3,15 @@
 //! 95th percentiles) for BENCHMARKS.md. A harness of our own: no timing inside tests.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
 
 use driftls::analysis::{ImageFacts, RuleSettings, diagnostics};
 use driftls::generate;
 use driftls::syntax::TextRange;
 use driftls::syntax::dockerfile::Dockerfile;
 
-fn measure(iterations: usize, mut f: impl FnMut()) -> (Duration, Duration) {
-    for _ in 0..iterations.div_ceil(10) {
-        f();
-    }
-    let mut samples: Vec<Duration> = (0..iterations)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    samples.sort();
-    (samples[samples.len() / 2], samples[(samples.len() * 95 / 100).min(samples.len() - 1)])
-}
+mod common;
 
-fn fmt(d: Duration) -> String {
-    if d.as_micros() >= 1000 {
-        format!("{:.2} ms", d.as_secs_f64() * 1e3)
-    } else {
-        format!("{:.1} µs", d.as_secs_f64() * 1e6)
-    }
-}
+use common::{fmt, measure};
 
 fn main() {
     // `cargo bench -- --quick` runs fewer iterations (CI's regression check).

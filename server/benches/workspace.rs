@@ -22,33 +22,12 @@ use driftls::lsp::document::{Change, Document};
 use driftls::syntax::file_kind::FileKind;
 use driftls::text::{Encoding, LineCol};
 
+mod common;
+
+use common::{fmt, measure};
+
 const COMPOSE_PATH: &str = "/bench/compose.yaml";
 const REPO_FILES: usize = 1_000;
-
-fn measure(iterations: usize, mut f: impl FnMut()) -> (Duration, Duration) {
-    for _ in 0..iterations.div_ceil(10) {
-        f();
-    }
-    let mut samples: Vec<Duration> = (0..iterations)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    samples.sort();
-    (samples[samples.len() / 2], samples[(samples.len() * 95 / 100).min(samples.len() - 1)])
-}
-
-fn fmt(d: Duration) -> String {
-    if d.as_millis() >= 1000 {
-        format!("{:.2} s", d.as_secs_f64())
-    } else if d.as_micros() >= 1000 {
-        format!("{:.2} ms", d.as_secs_f64() * 1e3)
-    } else {
-        format!("{:.1} µs", d.as_secs_f64() * 1e6)
-    }
-}
 
 fn value_after(flag: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
