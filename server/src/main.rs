@@ -36,8 +36,11 @@ fn main() -> ExitCode {
             runtime.shutdown_background();
             ExitCode::SUCCESS
         }
-        Command::Check { paths, format, offline: _, quiet } => {
-            let report = cli::check::run(&paths);
+        Command::Check { paths, format, offline, quiet } => {
+            let mut registry = driftls::registry::lookup::LookupSettings::default();
+            registry.client.offline = offline;
+            let options = cli::check::CheckOptions { registry: Some(registry), progress: !quiet };
+            let report = cli::check::run_with(&paths, &options);
             let mut stdout = std::io::stdout().lock();
             let _ = stdout.write_all(cli::output::render(&report, format).as_bytes());
             let _ = stdout.flush();

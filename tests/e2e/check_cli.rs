@@ -8,8 +8,18 @@ use serde_json::Value;
 
 use crate::support::{driftls, fixtures, temp_dir};
 
+/// Runs driftls with a cache and Docker config of its own; `check` runs `--offline` (these
+/// tests are about the text; the registry tests go online).
 fn run(args: &[&str], cwd: &Path) -> Output {
-    Command::new(driftls()).args(args).current_dir(cwd).output().expect("run driftls")
+    let home = crate::support::fresh_home();
+    let offline = (args.first() == Some(&"check")).then_some("--offline");
+    Command::new(driftls())
+        .args(args.iter().copied().chain(offline))
+        .env("DRIFTLS_CACHE_DIR", home.join("cache"))
+        .env("DOCKER_CONFIG", home.join("docker"))
+        .current_dir(cwd)
+        .output()
+        .expect("run driftls")
 }
 
 fn stdout(o: &Output) -> String {
@@ -170,6 +180,7 @@ fn the_seed_000_project_is_reported_in_every_file() {
         [
             "seed-000-project/.github/workflows/deploy.yml deploy-up-keeps-anonymous-volumes",
             "seed-000-project/.gitlab-ci.yml deploy-up-keeps-anonymous-volumes",
+            "seed-000-project/Dockerfile volume-inherited",
             "seed-000-project/Dockerfile volume-write-after-declare",
             "seed-000-project/Dockerfile volume-write-after-declare",
             "seed-000-project/Jenkinsfile deploy-up-keeps-anonymous-volumes",

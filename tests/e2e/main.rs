@@ -5,6 +5,7 @@ mod check_cli;
 mod lsp_diagnostics;
 mod lsp_project;
 mod lsp_protocol;
+mod lsp_registry;
 mod lsp_robustness;
 mod registry;
 mod registry_client;

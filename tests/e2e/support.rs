@@ -37,10 +37,25 @@ pub struct Client {
     pub logs: Vec<String>,
 }
 
+static NEXT_HOME: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A new empty directory to hold one run's cache (`cache/`) and Docker config (`docker/`).
+pub fn fresh_home() -> PathBuf {
+    temp_dir(&format!("home-{}", NEXT_HOME.fetch_add(1, std::sync::atomic::Ordering::Relaxed)))
+}
+
 impl Client {
+    /// Spawns with a cache directory and Docker config of its own (nothing of the user's).
     pub fn spawn() -> Client {
+        let home = fresh_home();
+        Client::spawn_with(&[("DRIFTLS_CACHE_DIR", home.join("cache")), ("DOCKER_CONFIG", home.join("docker"))])
+    }
+
+    /// Spawns with these environment variables set.
+    pub fn spawn_with(env: &[(&str, PathBuf)]) -> Client {
         let mut child = Command::new(driftls())
             .args(["lsp", "--stdio"])
+            .envs(env.iter().map(|(k, v)| (*k, v.as_os_str())))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -70,7 +85,11 @@ impl Client {
 
     /// Spawns and initializes with `capabilities` and the workspace `root`.
     pub fn start(root: &Path, capabilities: Value) -> Client {
-        let mut client = Client::spawn();
+        Client::start_with(Client::spawn(), root, capabilities, Value::Null)
+    }
+
+    /// Initializes a spawned `client` with `capabilities`, `root` and `initializationOptions`.
+    pub fn start_with(mut client: Client, root: &Path, capabilities: Value, options: Value) -> Client {
         let result = client.request(
             "initialize",
             json!({
@@ -78,6 +97,7 @@ impl Client {
                 "rootUri": uri(root),
                 "workspaceFolders": [{ "uri": uri(root), "name": "ws" }],
                 "capabilities": capabilities,
+                "initializationOptions": options,
             }),
         );
         assert!(result.get("capabilities").is_some(), "initialize result: {result}");

@@ -20,7 +20,7 @@ use crate::syntax::yaml::Yaml;
 pub fn dockerfile(file: &Dockerfile, text: &str, facts: &ImageFacts, settings: &RuleSettings) -> Vec<Diagnostic> {
     let model = Model::build(file);
     let mut found = Vec::new();
-    rules::image::check(&model, &mut found);
+    rules::image::check(&model, facts, &mut found);
     rules::packages::check(file, &mut found);
     rules::remote::check(file, &mut found);
     rules::volumes::check(file, &model, facts, &mut found);

@@ -4,7 +4,7 @@
 use expect_test::{Expect, expect};
 
 use crate::analysis::diagnostics;
-use crate::analysis::image_facts::{ImageConfig, ImageFacts};
+use crate::analysis::image_facts::{Found, HistoryEntry, ImageConfig, ImageFacts, Lookup};
 use crate::analysis::settings::{Level, RuleSettings};
 use crate::analysis::{Rule, Severity};
 use crate::syntax::dockerfile::Dockerfile;
@@ -242,6 +242,9 @@ RUN echo hi > /usr/app/marker
 RUN cat newfile.txt
 "#,
         expect![[r#"
+            3:6 volume-inherited information `base`
+                `base` declares VOLUME `/usr/app` (`/usr/app` by a VOLUME of a parent stage). Files the build writes there may be discarded, and every container gets an anonymous volume there that `docker compose up` re-attaches on each deploy: mount a named volume or a bind mount at that path, or write elsewhere.
+                related `/usr/app`: `/usr/app` is declared a volume here
             5:18 volume-write-after-declare warning `.`
                 COPY writes to `/usr/app`, but `VOLUME /usr/app` declared earlier: the legacy builder discards this write, BuildKit keeps it, and at run time an existing volume hides it. Write before declaring the VOLUME, or drop the VOLUME and mount a named volume.
                 related `/usr/app`: `/usr/app` is declared a volume here
@@ -266,9 +269,67 @@ fn volume_from_image_facts() {
     );
     expect![[r#"
         1:6 image-unpinned hint `ghcr.io/dbt-labs/dbt-core:1.4.1`
+        1:6 volume-inherited information `ghcr.io/dbt-labs/dbt-core:1.4.1`
         3:18 volume-write-after-declare warning `.`
     "#]]
     .assert_eq(&render(text, &facts, false));
+}
+
+fn found(digest: &str, config: ImageConfig) -> Lookup {
+    Lookup::Found(std::sync::Arc::new(Found { digest: digest.into(), platforms: Vec::new(), platform: None, config }))
+}
+
+#[test]
+fn registry_answers_give_pin_stale_not_found_and_inherited_volumes() {
+    let old = format!("sha256:{}", "a".repeat(64));
+    let new = format!("sha256:{}", "b".repeat(64));
+    let text = format!(
+        "ARG BASE=registry.example/team/base:1.0\n\
+         FROM registry.example/team/base:1.0@{old} AS pinned\n\
+         FROM registry.example/team/gone:2.0 AS gone\n\
+         FROM $BASE\n\
+         FROM ghcr.io/dbt-labs/dbt-core:1.4.1\n\
+         WORKDIR /usr/app\n\
+         COPY ourproject/ .\n"
+    );
+    let mut facts = ImageFacts::default();
+    facts.insert_lookup("registry.example/team/base:1.0", found(&new, ImageConfig::default()));
+    facts.insert_lookup(format!("registry.example/team/base:1.0@{old}"), found(&old, ImageConfig::default()));
+    facts.insert_lookup("registry.example/team/gone:2.0", Lookup::NotFound);
+    let dbt = ImageConfig {
+        volumes: vec!["/usr/app".into()],
+        working_dir: Some("/usr/app".into()),
+        history: vec![
+            HistoryEntry { created_by: "/bin/sh -c #(nop)  ENV PYTHONIOENCODING=utf-8".into(), ..Default::default() },
+            HistoryEntry { created_by: "/bin/sh -c #(nop)  VOLUME [/usr/app]".into(), ..Default::default() },
+            HistoryEntry { created_by: "/bin/sh -c #(nop) WORKDIR /usr/app/dbt/".into(), ..Default::default() },
+        ],
+        ..Default::default()
+    };
+    facts.insert_lookup("ghcr.io/dbt-labs/dbt-core:1.4.1", found(&new, dbt));
+    let rendered = render(&text, &facts, true).replace(&old, "sha256:aaa…").replace(&new, "sha256:bbb…");
+    expect![[r#"
+        1:10 image-floating-tag information `registry.example/team/base:1.0`
+            `registry.example/team/base:1.0` (from the default of ARG BASE) names a series, not a release: `1.0` moves to each new release in it, so the next build can get a different image. Use a full version tag (`1.0.<patch>`) and pin its digest.
+        1:10 image-unpinned hint `registry.example/team/base:1.0`
+            `registry.example/team/base:1.0` (from the default of ARG BASE) is not pinned by digest, so a re-push of the tag silently changes the base image. Pin it as `registry.example/team/base:1.0@sha256:<digest>`.
+        2:37 image-pin-stale information `sha256:aaa…`
+            Drift detected: `registry.example/team/base:1.0` now resolves to `sha256:bbb…`, not the pinned `sha256:aaa…`: the tag was re-pushed. Review what changed, then update the pin.
+        3:6 image-unpinned hint `registry.example/team/gone:2.0`
+            `registry.example/team/gone:2.0` is not pinned by digest, so a re-push of the tag silently changes the base image. Pin it as `registry.example/team/gone:2.0@sha256:<digest>`.
+        3:6 image-not-found warning `registry.example/team/gone:2.0`
+            The registry answered that this repository or tag does not exist: `registry.example/team/gone:2.0` cannot be pulled. Check the name and tag (a private registry may also hide repositories you cannot read).
+        3:33 image-floating-tag information `2.0`
+            `registry.example/team/gone:2.0` names a series, not a release: `2.0` moves to each new release in it, so the next build can get a different image. Use a full version tag (`2.0.<patch>`) and pin its digest.
+        5:6 image-unpinned hint `ghcr.io/dbt-labs/dbt-core:1.4.1`
+            `ghcr.io/dbt-labs/dbt-core:1.4.1` is not pinned by digest, so a re-push of the tag silently changes the base image. Pin it as `ghcr.io/dbt-labs/dbt-core:1.4.1@sha256:<digest>`.
+        5:6 volume-inherited information `ghcr.io/dbt-labs/dbt-core:1.4.1`
+            `ghcr.io/dbt-labs/dbt-core:1.4.1` declares VOLUME `/usr/app` (`/usr/app` in its history step 2 of 3: `/bin/sh -c #(nop)  VOLUME [/usr/app]`). Files the build writes there may be discarded, and every container gets an anonymous volume there that `docker compose up` re-attaches on each deploy: mount a named volume or a bind mount at that path, or write elsewhere.
+        7:18 volume-write-after-declare warning `.`
+            COPY writes to `/usr/app`, but the base image `ghcr.io/dbt-labs/dbt-core:1.4.1` (history step 2 of 3: `/bin/sh -c #(nop)  VOLUME [/usr/app]`) declares `VOLUME /usr/app`: the legacy builder discards this write, BuildKit keeps it, and at run time an existing volume hides it. Write before declaring the VOLUME, or drop the VOLUME and mount a named volume.
+            related `ghcr.io/dbt-labs/dbt-core:1.4.1`: `/usr/app` is declared a volume here
+    "#]]
+    .assert_eq(&rendered);
 }
 
 #[test]
@@ -346,6 +407,7 @@ fn fixture_dockerfiles() {
         8:5 package-unpinned warning `go install`
         14:6 image-unpinned hint `gcr.io/distroless/static-debian12:nonroot`
         == local-volume
+        4:6 volume-inherited information `db-base`
         6:38 volume-write-after-declare warning `/var/lib/postgresql/data/postgresql.conf`
         == node-heredoc
         1:6 image-unpinned hint `node:20-bookworm-slim`
@@ -359,6 +421,7 @@ fn fixture_dockerfiles() {
         2:6 image-unpinned hint `ghcr.io/dbt-labs/dbt-core:1.4.1`
         5:5 package-unpinned warning `apt-get install`
         == seed-000-project
+        8:6 volume-inherited information `dbt-base`
         10:18 volume-write-after-declare warning `.`
         11:18 volume-write-after-declare warning `.`
         == seed-002-internal-base

@@ -1,6 +1,6 @@
 //! `driftls check`: the same analysis as the server, over files and directories, for CI.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -10,6 +10,8 @@ use crate::analysis::settings::{ConfigProblem, RuleSettings, parse_project_setti
 use crate::analysis::workspace::{Parsed, SourceFile, Workspace};
 use crate::analysis::{ImageFacts, Rule, Severity, diagnostics};
 use crate::files;
+use crate::registry::client::LookupError;
+use crate::registry::lookup::{ImageService, LookupSettings};
 use crate::syntax::TextRange;
 use crate::syntax::file_kind::{FileKind, SETTINGS_FILE};
 use crate::text::{self, Encoding, LineCol};
@@ -59,10 +61,26 @@ impl Report {
     }
 }
 
+/// How `check` reaches registries.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// `None`: no registry lookups at all (only the text); `Some`: lookups through the caches,
+    /// offline or not as the settings say.
+    pub registry: Option<LookupSettings>,
+    /// A progress line on stderr when lookups take more than a moment.
+    pub progress: bool,
+}
+
+/// Checks `paths` from their text alone, without registry lookups.
+pub fn run(paths: &[PathBuf]) -> Report {
+    run_with(paths, &CheckOptions::default())
+}
+
 /// Checks `paths` (files and directories; directories are walked honouring `.gitignore`).
 /// Compose files and deploy scripts are read with the rest of their directory, so a service's
-/// Dockerfile and a script's compose file are seen even when only one file is named.
-pub fn run(paths: &[PathBuf]) -> Report {
+/// Dockerfile and a script's compose file are seen even when only one file is named. With a
+/// registry, the images analysis asks about are looked up and the files analysed again.
+pub fn run_with(paths: &[PathBuf], options: &CheckOptions) -> Report {
     let mut report = Report::default();
     // (absolute path, path as shown)
     let mut targets: Vec<(PathBuf, PathBuf)> = Vec::new();
@@ -100,7 +118,19 @@ pub fn run(paths: &[PathBuf]) -> Report {
         }
     }
     let configs = ConfigCache::default();
-    let results = analyze_parallel(&targets, &workspace, &configs);
+    let (recording, asked) = ImageFacts::default().recording();
+    let mut results = analyze_parallel(&targets, &workspace, &configs, &recording);
+    if let Some(settings) = &options.registry {
+        let wanted = asked.take();
+        if !wanted.is_empty() {
+            let (facts, problems) = registry_facts(settings, wanted, options.progress);
+            report.notes.extend(problems);
+            if !facts.is_empty() {
+                let configs = ConfigCache::default();
+                results = analyze_parallel(&targets, &workspace, &configs, &facts);
+            }
+        }
+    }
     for mut findings in results {
         report.findings.append(&mut findings);
     }
@@ -149,7 +179,70 @@ fn load_workspace(dirs: &[PathBuf], targets: &[(PathBuf, PathBuf)]) -> (Workspac
     (workspace, errors)
 }
 
-fn analyze_parallel(targets: &[(PathBuf, PathBuf)], workspace: &Workspace, configs: &ConfigCache) -> Vec<Vec<Finding>> {
+/// Looks up `wanted` (in parallel, through the caches) and returns the answers and one note
+/// per registry that failed.
+fn registry_facts(settings: &LookupSettings, wanted: BTreeSet<String>, progress: bool) -> (ImageFacts, Vec<String>) {
+    let mut facts = ImageFacts::default();
+    let mut problems = Vec::new();
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return (facts, vec![format!("registry lookups skipped: cannot start the async runtime: {e}")]),
+    };
+    let service = Arc::new(ImageService::new(settings.clone()));
+    let count = wanted.len();
+    let answers = runtime.block_on(async {
+        let mut set = tokio::task::JoinSet::new();
+        for reference in wanted {
+            let service = service.clone();
+            set.spawn(async move {
+                let answer = service.lookup(&reference).await;
+                (reference, answer)
+            });
+        }
+        let mut answers = Vec::with_capacity(count);
+        let mut announced = false;
+        let started = std::time::Instant::now();
+        loop {
+            match tokio::time::timeout(PROGRESS_AFTER, set.join_next()).await {
+                Ok(Some(Ok(answer))) => answers.push(answer),
+                Ok(Some(Err(_))) => {}
+                Ok(None) => break,
+                Err(_) => {}
+            }
+            if progress && !announced && started.elapsed() >= PROGRESS_AFTER {
+                announced = true;
+                eprintln!("driftls: looking up {count} image(s) in their registries…");
+            }
+        }
+        answers
+    });
+    let mut reported = BTreeSet::new();
+    for (reference, answer) in answers {
+        match answer {
+            Ok(lookup) => facts.insert_lookup(reference, lookup),
+            Err(LookupError::Offline) => {}
+            Err(e) => {
+                let registry = ImageService::registry_of(&reference);
+                if reported.insert(registry.clone()) {
+                    problems.push(format!(
+                        "no answer from {registry} for `{reference}` ({e}); checks that need the registry were skipped for its images"
+                    ));
+                }
+            }
+        }
+    }
+    (facts, problems)
+}
+
+/// How long lookups run before `check` says it is waiting for them.
+const PROGRESS_AFTER: std::time::Duration = std::time::Duration::from_millis(1000);
+
+fn analyze_parallel(
+    targets: &[(PathBuf, PathBuf)],
+    workspace: &Workspace,
+    configs: &ConfigCache,
+    facts: &ImageFacts,
+) -> Vec<Vec<Finding>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(targets.len().max(1));
     let chunk = targets.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
@@ -157,7 +250,9 @@ fn analyze_parallel(targets: &[(PathBuf, PathBuf)], workspace: &Workspace, confi
             .chunks(chunk)
             .map(|part| {
                 scope.spawn(move || {
-                    part.iter().map(|(abs, shown)| analyze_file(abs, shown, workspace, configs)).collect::<Vec<_>>()
+                    part.iter()
+                        .map(|(abs, shown)| analyze_file(abs, shown, workspace, configs, facts))
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
@@ -165,14 +260,19 @@ fn analyze_parallel(targets: &[(PathBuf, PathBuf)], workspace: &Workspace, confi
     })
 }
 
-fn analyze_file(path: &Path, shown: &Path, workspace: &Workspace, configs: &ConfigCache) -> Vec<Finding> {
+fn analyze_file(
+    path: &Path,
+    shown: &Path,
+    workspace: &Workspace,
+    configs: &ConfigCache,
+    facts: &ImageFacts,
+) -> Vec<Finding> {
     let Some(file) = workspace.get(path) else { return Vec::new() };
     let settings = configs.settings_for(path);
-    let facts = ImageFacts::default();
     let found = match &file.parsed {
-        Parsed::Dockerfile(tree) => diagnostics::dockerfile(tree, &file.text, &facts, &settings),
-        Parsed::Compose(_) => diagnostics::compose(workspace, path, &facts, &settings),
-        Parsed::Script => diagnostics::deploy(workspace, path, &facts, &settings),
+        Parsed::Dockerfile(tree) => diagnostics::dockerfile(tree, &file.text, facts, &settings),
+        Parsed::Compose(_) => diagnostics::compose(workspace, path, facts, &settings),
+        Parsed::Script => diagnostics::deploy(workspace, path, facts, &settings),
         _ => Vec::new(),
     };
     let rope = Rope::from_str(&file.text);

@@ -3,6 +3,7 @@
 pub mod config;
 pub mod convert;
 pub mod document;
+pub mod lookups;
 pub mod publish;
 pub mod server;
 pub mod state;

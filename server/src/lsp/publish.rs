@@ -28,6 +28,7 @@ pub async fn run(shared: Arc<Shared>) {
                     continue;
                 }
             };
+            crate::lsp::lookups::schedule(&shared, snapshot.asked.take());
             let encoding = shared.state().encoding;
             let diagnostics = match analysis {
                 Analysis::Diagnostics(found) => found

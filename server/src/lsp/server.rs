@@ -10,11 +10,12 @@ use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
-use crate::lsp::config;
+use crate::lsp::config::{self, RegistryOptions};
 use crate::lsp::convert;
 use crate::lsp::document::{Change, Document};
 use crate::lsp::publish;
 use crate::lsp::state::State;
+use crate::registry::lookup::ImageService;
 use crate::syntax::file_kind::{FileKind, SETTINGS_FILE};
 use crate::text::Encoding;
 
@@ -27,12 +28,26 @@ pub struct Shared {
     /// Serialises publishing, so a close is never overtaken by a late publish.
     pub publish_lock: tokio::sync::Mutex<()>,
     pub client_caps: Mutex<ClientCapabilities>,
+    /// The registry lookups with their caches; replaced when the registry settings change.
+    pub registry: Mutex<Arc<ImageService>>,
 }
 
 impl Shared {
     /// The state; a handler that panicked while holding the lock does not poison the server.
     pub fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn registry(&self) -> Arc<ImageService> {
+        self.registry.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Applies new registry settings: a new service (new caches and clients) when they differ.
+    fn set_registry(&self, options: &RegistryOptions, previous: &RegistryOptions) {
+        if options != previous {
+            *self.registry.lock().unwrap_or_else(|p| p.into_inner()) =
+                Arc::new(ImageService::new(options.lookup_settings()));
+        }
     }
 
     fn caps(&self) -> ClientCapabilities {
@@ -52,6 +67,7 @@ impl Server {
             wake: Notify::new(),
             publish_lock: tokio::sync::Mutex::new(()),
             client_caps: Mutex::new(ClientCapabilities::default()),
+            registry: Mutex::new(Arc::new(ImageService::new(RegistryOptions::default().lookup_settings()))),
         });
         tokio::spawn(publish::run(shared.clone()));
         Server { shared }
@@ -85,6 +101,10 @@ impl Server {
         let (settings, problems) = config::parse(section);
         {
             let mut state = shared.state();
+            shared.set_registry(&settings.registry, &state.editor.registry);
+            if settings.registry != state.editor.registry {
+                state.lookups.reset();
+            }
             state.editor = settings;
             state.mark_all_dirty();
         }
@@ -194,6 +214,7 @@ impl LanguageServer for Server {
             state.workspace.root = state.root.clone();
             if let Some(section) = params.initialization_options.as_ref() {
                 let (settings, _) = config::parse(section);
+                self.shared.set_registry(&settings.registry, &RegistryOptions::default());
                 state.editor = settings;
             }
         }

@@ -7,11 +7,13 @@ use std::path::PathBuf;
 use ropey::Rope;
 use tower_lsp_server::ls_types::Uri;
 
+use crate::analysis::image_facts::Asked;
 use crate::analysis::settings::{ConfigProblem, RuleSettings, parse_project_settings};
 use crate::analysis::workspace::Workspace;
 use crate::analysis::{Diagnostic, ImageFacts, diagnostics};
 use crate::lsp::config::EditorSettings;
 use crate::lsp::document::Document;
+use crate::lsp::lookups::Lookups;
 use crate::syntax::dockerfile::Dockerfile;
 use crate::syntax::file_kind::{FileKind, SETTINGS_FILE};
 use crate::text::Encoding;
@@ -46,7 +48,9 @@ pub struct State {
     pub root: Option<PathBuf>,
     pub project: ProjectSettings,
     pub editor: EditorSettings,
+    /// What the registry said so far; grows as background lookups answer.
     pub facts: ImageFacts,
+    pub lookups: Lookups,
     /// Every file driftls reads in the workspace; open documents override disk.
     pub workspace: Workspace,
 }
@@ -61,7 +65,9 @@ pub struct Snapshot {
     pub dockerfile: Option<Dockerfile>,
     pub path: PathBuf,
     pub settings: RuleSettings,
+    /// A recording copy of the state's facts: `asked` says which images analysis looked up.
     pub facts: ImageFacts,
+    pub asked: Asked,
     pub workspace: Workspace,
 }
 
@@ -103,11 +109,16 @@ impl State {
     }
 
     pub fn mark_all_dirty(&mut self) {
+        self.mark_documents_dirty();
+        self.settings_dirty = true;
+    }
+
+    /// Every open document (new image facts can change any of them).
+    pub fn mark_documents_dirty(&mut self) {
         let uris: Vec<Uri> = self.documents.values().map(|d| d.uri.clone()).collect();
         for uri in uris {
             self.mark_dirty(&uri);
         }
-        self.settings_dirty = true;
     }
 
     pub fn rule_settings(&self) -> RuleSettings {
@@ -121,6 +132,7 @@ impl State {
             let Some(doc) = self.documents.get(&State::key(&uri)) else {
                 continue;
             };
+            let (facts, asked) = self.facts.recording();
             return Some(Snapshot {
                 uri,
                 version: doc.version,
@@ -130,7 +142,8 @@ impl State {
                 dockerfile: doc.dockerfile.clone(),
                 path: doc.path.clone(),
                 settings: self.rule_settings(),
-                facts: self.facts.clone(),
+                facts,
+                asked,
                 workspace: if doc.kind == FileKind::Dockerfile { Workspace::default() } else { self.workspace.clone() },
             });
         }

@@ -202,7 +202,7 @@ impl RegistryClient {
             && let Some(plain) = self.fallback(&endpoint)
         {
             let retry = tokio::time::timeout(deadline, plain.pull_manifest(&reference, auth)).await;
-            if matches!(retry, Ok(Ok(_))) {
+            if answered(&retry) {
                 self.remember_plain(&endpoint);
                 client = plain;
                 first = retry;
@@ -270,9 +270,9 @@ impl RegistryClient {
             && let Some(plain) = self.fallback(&endpoint)
         {
             let retry = tokio::time::timeout(deadline, plain.fetch_manifest_digest(&reference, auth)).await;
-            if let Ok(Ok(digest)) = retry {
+            if answered(&retry) {
                 self.remember_plain(&endpoint);
-                return Ok(digest);
+                return retry.map_err(|_| LookupError::Timeout)?.map_err(classify);
             }
         }
         first.map_err(|_| LookupError::Timeout)?.map_err(classify)
@@ -290,7 +290,17 @@ fn reference(text: &str, image: &ImageRef, endpoint: &Endpoint) -> Reference {
     }
 }
 
-fn classify(e: oci_client::errors::OciDistributionError) -> LookupError {
+/// Whether a plain-HTTP retry reached a registry: a success, or an answer such as "not found"
+/// (a connection or TLS failure is no answer).
+fn answered<T>(retry: &Result<oci_client::errors::Result<T>, tokio::time::error::Elapsed>) -> bool {
+    match retry {
+        Ok(Ok(_)) => true,
+        Ok(Err(e)) => !matches!(classify_ref(e), LookupError::Network(_)),
+        Err(_) => false,
+    }
+}
+
+fn classify_ref(e: &oci_client::errors::OciDistributionError) -> LookupError {
     use oci_client::errors::OciDistributionError as E;
     match e {
         E::ImageManifestNotFoundError(_) => LookupError::NotFound,
@@ -309,6 +319,10 @@ fn classify(e: oci_client::errors::OciDistributionError) -> LookupError {
             }
         }
     }
+}
+
+fn classify(e: oci_client::errors::OciDistributionError) -> LookupError {
+    classify_ref(&e)
 }
 
 /// A blob buffer that refuses to grow past the config size cap.

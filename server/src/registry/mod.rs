@@ -1,16 +1,17 @@
 //! The registry layer: the only network IO of driftls. It resolves tags to digests and reads
 //! image configs, caches them, and hands what it learns to analysis as `ImageFacts`.
 //!
-//! This version has the client (oci-client with rustls, credentials from
-//! `~/.docker/config.json`, deadlines, size caps, the network policy), reading config blobs,
-//! turning image history back into instructions, and the disk cache. The server and `check`
-//! do not call it yet: the background lookups and the registry rules come next.
+//! `client` speaks to registries (oci-client with rustls, credentials from
+//! `~/.docker/config.json`, deadlines, size caps, the network policy); `lookup` puts the
+//! memory and disk caches and single-flight in front of it and is what the server and `check`
+//! call; `config` and `history` read config blobs.
 
 pub mod client;
 pub mod config;
 pub mod disk_cache;
 pub mod endpoint;
 pub mod history;
+pub mod lookup;
 
 #[cfg(test)]
 mod tests;

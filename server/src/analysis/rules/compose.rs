@@ -183,6 +183,7 @@ pub fn check(
             let exact = text[inner.as_range()] == value.value;
             if let Some(use_) = ImageUse::compose(&value.value, if exact { inner } else { value.range }, exact) {
                 image::check_image(&empty_model, &use_, out);
+                image::check_registry(&empty_model, &use_, facts, out);
             }
         }
         check_undeclared_volumes(compose, service, out);

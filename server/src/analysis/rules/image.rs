@@ -1,16 +1,19 @@
 //! Image drift: `image-untagged`, `image-latest`, `image-floating-tag`, `image-unpinned` and
-//! `from-arg-unresolved`. When the image comes from an `ARG` default, the finding is reported
-//! on the `ARG` line, where the fix goes.
+//! `from-arg-unresolved` from the text; `image-pin-stale` and `image-not-found` from what the
+//! registry said (image facts). When the image comes from an `ARG` default, the finding is
+//! reported on the `ARG` line, where the fix goes.
 
 use crate::analysis::catalogue::Rule;
 use crate::analysis::diagnostic::Diagnostic;
 use crate::analysis::dockerfile_model::{ImageUse, ImageUseKind, Model};
+use crate::analysis::image_facts::{ImageFacts, Lookup};
 use crate::analysis::tags::{TagKind, classify_tag};
 use crate::syntax::TextRange;
 
-pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
+pub fn check(model: &Model, facts: &ImageFacts, out: &mut Vec<Diagnostic>) {
     for image_use in &model.images {
         check_image(model, image_use, out);
+        check_registry(model, image_use, facts, out);
     }
     for unresolved in &model.unresolved {
         for (range, name, declared) in &unresolved.refs {
@@ -98,6 +101,46 @@ pub fn check_image(model: &Model, image_use: &ImageUse, out: &mut Vec<Diagnostic
             "{} is not pinned by digest, so a re-push of the tag silently changes {what}. \
              Pin it as `{value}@sha256:<digest>`.",
             at.subject(value)
+        ),
+    ));
+}
+
+/// `image-not-found` and `image-pin-stale`: what the registry answered for this image. Only an
+/// answer counts: an image the registry was not asked about (offline, timeout) gives nothing.
+pub fn check_registry(model: &Model, image_use: &ImageUse, facts: &ImageFacts, out: &mut Vec<Diagnostic>) {
+    let image = &image_use.image;
+    let value = &image_use.expansion.value;
+    let whole = TextRange::new(0, value.len());
+    let site = |value_range: TextRange| Site::of(model, image_use, value_range);
+    if facts.lookup(value) == Some(&Lookup::NotFound) {
+        let at = site(whole);
+        let what = if image.digest.is_some() { "this digest" } else { "this repository or tag" };
+        out.push(Diagnostic::new(
+            Rule::ImageNotFound,
+            at.range,
+            format!(
+                "The registry answered that {what} does not exist: {} cannot be pulled. \
+                 Check the name and tag (a private registry may also hide repositories you cannot read).",
+                at.subject(value)
+            ),
+        ));
+        return;
+    }
+    let (Some(digest_range), Some(tag_range)) = (image.digest, image.tag) else { return };
+    let pinned = &value[digest_range.as_range()];
+    let tagged = &value[..tag_range.end as usize];
+    let Some(now) = facts.found(tagged) else { return };
+    if now.digest.is_empty() || now.digest == pinned {
+        return;
+    }
+    let at = site(digest_range);
+    out.push(Diagnostic::new(
+        Rule::ImagePinStale,
+        at.range,
+        format!(
+            "Drift detected: `{tagged}` now resolves to `{}`, not the pinned `{pinned}`: the tag was re-pushed. \
+             Review what changed, then update the pin.",
+            now.digest
         ),
     ));
 }

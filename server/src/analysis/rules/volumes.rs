@@ -1,7 +1,8 @@
 //! `volume-write-after-declare`: build steps that write at or under a path an earlier
 //! `VOLUME` declared, in the same stage, a local parent stage, or the base image (from image
 //! facts). The legacy builder discards such writes, BuildKit keeps them, and at run time a
-//! volume created earlier hides them.
+//! volume created earlier hides them. `volume-inherited`: a `FROM` whose base (image or local
+//! stage) already declares volumes, which nothing in this file shows.
 
 use crate::analysis::catalogue::Rule;
 use crate::analysis::diagnostic::Diagnostic;
@@ -18,6 +19,8 @@ struct Volume {
     path: String,
     declared_at: TextRange,
     declared_by: String,
+    /// The base image's history step that declared it (`history step 2 of 3: VOLUME [/usr/app]`).
+    history: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -36,6 +39,17 @@ pub fn check(file: &Dockerfile, model: &Model, facts: &ImageFacts, out: &mut Vec
             Base::Unresolved => StageState::default(),
             Base::Image => base_image_state(model, stage.from, facts),
         };
+        if !matches!(stage.base, Base::Scratch | Base::Unresolved)
+            && !state.volumes.is_empty()
+            && let Kind::From(from) = &file.instructions[stage.from].instruction.kind
+        {
+            let range = match stage.base {
+                Base::Image => model.images.iter().find(|u| u.instruction == stage.from).map(|u| u.written),
+                _ => None,
+            };
+            let range = range.unwrap_or_else(|| file.instructions[stage.from].abs(from.image.range));
+            out.push(inherited(range, &from.image.value, &state.volumes));
+        }
         for i in stage.body.clone() {
             let located = &file.instructions[i];
             match &located.instruction.kind {
@@ -46,6 +60,7 @@ pub fn check(file: &Dockerfile, model: &Model, facts: &ImageFacts, out: &mut Vec
                                 path,
                                 declared_at: located.abs(p.range),
                                 declared_by: "VOLUME".into(),
+                                history: None,
                             });
                         }
                     }
@@ -86,21 +101,52 @@ fn base_image_state(model: &Model, from: usize, facts: &ImageFacts) -> StageStat
     let volumes = config
         .volumes
         .iter()
-        .filter_map(|v| resolve(v, Some("/")))
-        .map(|path| Volume {
-            path,
+        .filter_map(|v| resolve(v, Some("/")).map(|path| (v, path)))
+        .map(|(declared, path)| Volume {
             declared_at: image_use.written,
             declared_by: format!("the base image `{}`", image_use.expansion.value),
+            history: config.volume_step(declared).map(|(step, entry)| {
+                format!("history step {} of {}: `{}`", step + 1, config.history.len(), entry.created_by.trim())
+            }),
+            path,
         })
         .collect();
     StageState { volumes, workdir: config.working_dir.clone().or(Some("/".into())) }
+}
+
+fn inherited(range: TextRange, base: &str, volumes: &[Volume]) -> Diagnostic {
+    let paths: Vec<String> = volumes.iter().map(|v| format!("`{}`", v.path)).collect();
+    let by: Vec<String> = volumes
+        .iter()
+        .map(|v| match (v.declared_by.as_str(), &v.history) {
+            ("VOLUME", _) => format!("`{}` by a VOLUME of a parent stage", v.path),
+            (_, Some(step)) => format!("`{}` in its {step}", v.path),
+            (_, None) => format!("`{}` by the image or one of its ancestors", v.path),
+        })
+        .collect();
+    let mut diagnostic = Diagnostic::new(
+        Rule::VolumeInherited,
+        range,
+        format!(
+            "`{base}` declares VOLUME {} ({}). Files the build writes there may be discarded, and every container \
+             gets an anonymous volume there that `docker compose up` re-attaches on each deploy: mount a named volume \
+             or a bind mount at that path, or write elsewhere.",
+            paths.join(", "),
+            by.join("; ")
+        ),
+    );
+    for v in volumes.iter().filter(|v| v.declared_by == "VOLUME") {
+        diagnostic = diagnostic.with_related(v.declared_at, format!("`{}` is declared a volume here", v.path));
+    }
+    diagnostic
 }
 
 fn diagnostic(keyword: &str, range: TextRange, path: &str, volume: &Volume) -> Diagnostic {
     let declared = if volume.declared_by == "VOLUME" {
         format!("`VOLUME {}` declared earlier", volume.path)
     } else {
-        format!("{} declares `VOLUME {}`", volume.declared_by, volume.path)
+        let step = volume.history.as_ref().map(|h| format!(" ({h})")).unwrap_or_default();
+        format!("{}{step} declares `VOLUME {}`", volume.declared_by, volume.path)
     };
     Diagnostic::new(
         Rule::VolumeWriteAfterDeclare,

@@ -1,0 +1,155 @@
+//! The server with a real registry (Debian's `docker-registry` on loopback): the seed-000
+//! project's findings that only the base image's config can give, a re-pushed tag turning a
+//! pin stale after the TTL, a missing tag, and the disk cache answering once the registry is
+//! gone.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::registry::{Registry, image_config};
+use crate::support::{Client, copy_fixture, fresh_home, uri};
+
+fn dbt_config(volume: &str) -> Value {
+    image_config(
+        "linux",
+        "amd64",
+        json!({
+            "Env": ["PATH=/usr/local/bin:/usr/bin:/bin"],
+            "WorkingDir": "/usr/app",
+            "Entrypoint": ["dbt"],
+            "Volumes": { volume: {} },
+        }),
+        &[("/bin/sh -c #(nop) ADD file:abc in / ", false), ("/bin/sh -c #(nop)  VOLUME [/usr/app]", true)],
+    )
+}
+
+/// The seed-000 fixture with its images moved to the test registry.
+fn seed_project(registry: &Registry) -> PathBuf {
+    let dir = copy_fixture("seed-000-dbt");
+    for (file, from, to) in [
+        ("Dockerfile", "ghcr.io", registry.host.as_str()),
+        ("docker-compose.yml", "ourfancyregistry.lan", registry.host.as_str()),
+    ] {
+        let path = dir.join(file);
+        let text = std::fs::read_to_string(&path).expect("read").replace(from, to);
+        std::fs::write(&path, text).expect("write");
+    }
+    dir
+}
+
+fn start(home: &Path, root: &Path, options: Value) -> Client {
+    let client =
+        Client::spawn_with(&[("DRIFTLS_CACHE_DIR", home.join("cache")), ("DOCKER_CONFIG", home.join("docker"))]);
+    Client::start_with(client, root, json!({}), options)
+}
+
+fn codes(diagnostics: &[Value]) -> Vec<String> {
+    let mut codes: Vec<String> = diagnostics.iter().map(|d| d["code"].as_str().unwrap_or("?").to_string()).collect();
+    codes.sort();
+    codes.dedup();
+    codes
+}
+
+/// Waits for a publish of `uri` that has every code of `expected`; returns its diagnostics.
+fn wait_codes(client: &mut Client, uri: &str, expected: &[&str]) -> Vec<Value> {
+    let message = client.wait_for(&format!("{expected:?} in {uri}"), |m| {
+        m.get("method") == Some(&json!("textDocument/publishDiagnostics")) && m["params"]["uri"] == json!(uri) && {
+            let found = codes(m["params"]["diagnostics"].as_array().map_or(&[][..], |a| a.as_slice()));
+            expected.iter().all(|c| found.iter().any(|f| f == c))
+        }
+    });
+    message["params"]["diagnostics"].as_array().cloned().unwrap_or_default()
+}
+
+fn open_seed(client: &mut Client, dir: &Path) -> [String; 3] {
+    let files = [("Dockerfile", "dockerfile"), ("docker-compose.yml", "dockercompose"), ("Jenkinsfile", "groovy")];
+    files.map(|(name, language)| {
+        let path = dir.join(name);
+        let u = uri(&path);
+        client.open(&u, language, &std::fs::read_to_string(&path).expect("read"));
+        u
+    })
+}
+
+/// Every registry finding of the seed appears, in each file, at the right place.
+fn expect_seed_findings(client: &mut Client, uris: &[String; 3]) {
+    let dockerfile = wait_codes(client, &uris[0], &["volume-inherited", "volume-write-after-declare"]);
+    let at = |d: &[Value], code: &str| -> Vec<String> {
+        d.iter()
+            .filter(|x| x["code"] == json!(code))
+            .map(|x| format!("{}:{}", x["range"]["start"]["line"], x["range"]["start"]["character"]))
+            .collect()
+    };
+    assert_eq!(at(&dockerfile, "volume-inherited"), ["1:5"], "{dockerfile:#?}");
+    assert_eq!(at(&dockerfile, "volume-write-after-declare"), ["10:17", "12:17"], "{dockerfile:#?}");
+    let inherited = dockerfile.iter().find(|d| d["code"] == json!("volume-inherited")).expect("inherited");
+    assert!(inherited["message"].as_str().unwrap().contains("/usr/app"), "{inherited}");
+    let compose = wait_codes(client, &uris[1], &["compose-anonymous-volume"]);
+    assert_eq!(at(&compose, "compose-anonymous-volume"), ["2:11"], "{compose:#?}");
+    let jenkins = wait_codes(client, &uris[2], &["deploy-up-keeps-anonymous-volumes"]);
+    assert_eq!(at(&jenkins, "deploy-up-keeps-anonymous-volumes").len(), 1, "{jenkins:#?}");
+    for d in dockerfile.iter().chain(&compose).chain(&jenkins) {
+        assert_ne!(d["code"], json!("image-not-found"), "{d}");
+    }
+}
+
+#[test]
+fn seed_000_over_lsp_then_offline_from_the_disk_cache() {
+    let registry = Registry::start().expect("docker-registry (run tests/registry/install.sh)");
+    registry.push_image("dbt-labs/dbt-core", "1.4.1", &dbt_config("/usr/app")).expect("push base");
+    registry.push_image("dbtstuff", "latest", &dbt_config("/usr/app")).expect("push app");
+    let dir = seed_project(&registry);
+    let home = fresh_home();
+
+    let mut client = start(&home, &dir, Value::Null);
+    let uris = open_seed(&mut client, &dir);
+    expect_seed_findings(&mut client, &uris);
+    assert!(client.shutdown().success());
+
+    // The registry is gone: a new server answers from the disk cache, online or offline.
+    drop(registry);
+    for options in [Value::Null, json!({ "offline": true })] {
+        let mut client = start(&home, &dir, options);
+        let uris = open_seed(&mut client, &dir);
+        expect_seed_findings(&mut client, &uris);
+        assert!(client.shutdown().success());
+    }
+
+    // Without the cache and offline, the same files give only what the text shows.
+    let mut client = start(&fresh_home(), &dir, json!({ "offline": true }));
+    let uris = open_seed(&mut client, &dir);
+    let dockerfile = client.diagnostics(&uris[0], None);
+    assert!(!codes(&dockerfile).contains(&"volume-inherited".to_string()), "{dockerfile:#?}");
+}
+
+#[test]
+fn a_re_pushed_tag_makes_the_pin_stale_after_the_ttl_and_a_missing_tag_is_reported() {
+    let registry = Registry::start().expect("docker-registry (run tests/registry/install.sh)");
+    let first = registry.push_image("team/app", "1.0.3", &dbt_config("/data")).expect("push");
+    let dir = crate::support::temp_dir("lsp-registry-stale");
+    let host = &registry.host;
+    let text = format!("FROM {host}/team/app:1.0.3@{first} AS pinned\nFROM {host}/team/app:9.9.9\n");
+    std::fs::write(dir.join("Dockerfile"), &text).expect("write");
+    let mut client = start(&fresh_home(), &dir, json!({ "registry": { "tagTtlSeconds": 1 } }));
+    let u = uri(&dir.join("Dockerfile"));
+    client.open(&u, "dockerfile", &text);
+    let found = wait_codes(&mut client, &u, &["image-not-found"]);
+    let missing = found.iter().find(|d| d["code"] == json!("image-not-found")).expect("not found");
+    assert_eq!(missing["range"]["start"], json!({ "line": 1, "character": 5 }));
+    assert_eq!(missing["severity"], json!(2));
+    assert!(!codes(&found).contains(&"image-pin-stale".to_string()), "{found:#?}");
+
+    let moved = registry.push_image("team/app", "1.0.3", &dbt_config("/srv")).expect("re-push");
+    assert_ne!(moved, first);
+    std::thread::sleep(Duration::from_millis(1500));
+    // The next analysis after the TTL asks again, and the answer re-publishes.
+    client.change(&u, 2, (2, 0), (2, 0), "# touched\n");
+    let stale = wait_codes(&mut client, &u, &["image-pin-stale"]);
+    let d = stale.iter().find(|d| d["code"] == json!("image-pin-stale")).expect("stale");
+    let digest_column = format!("FROM {host}/team/app:1.0.3@").len();
+    assert_eq!(d["range"]["start"], json!({ "line": 0, "character": digest_column }));
+    assert_eq!(d["severity"], json!(3));
+    assert!(d["message"].as_str().unwrap().contains(&moved), "{d}");
+}
