@@ -191,3 +191,55 @@ fn the_seed_000_project_is_reported_in_every_file() {
     "#]]
     .assert_debug_eq(&found);
 }
+
+#[test]
+fn check_uses_the_registry_then_its_disk_cache_offline() {
+    use crate::registry::{Registry, image_config};
+    let registry = Registry::start().expect("docker-registry (run tests/registry/install.sh)");
+    let config = image_config(
+        "linux",
+        "amd64",
+        serde_json::json!({ "WorkingDir": "/usr/app", "Volumes": { "/usr/app": {} } }),
+        &[("/bin/sh -c #(nop)  VOLUME [/usr/app]", true)],
+    );
+    registry.push_image("dbt-labs/dbt-core", "1.4.1", &config).expect("push");
+    registry.push_image("dbtstuff", "latest", &config).expect("push");
+    let dir = crate::support::copy_fixture("seed-000-dbt");
+    for (file, from) in [("Dockerfile", "ghcr.io"), ("docker-compose.yml", "ourfancyregistry.lan")] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap().replace(from, &registry.host);
+        std::fs::write(dir.join(file), text).unwrap();
+    }
+    let home = crate::support::fresh_home();
+    let check = |offline: bool| {
+        let mut command = Command::new(driftls());
+        command.args(["check", "--format", "json", "."]).current_dir(&dir);
+        if offline {
+            command.arg("--offline");
+        }
+        command.env("DRIFTLS_CACHE_DIR", home.join("cache")).env("DOCKER_CONFIG", home.join("docker"));
+        let output = command.output().expect("run");
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+        let mut codes: Vec<String> = report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| format!("{} {}", f["path"].as_str().unwrap(), f["code"].as_str().unwrap()))
+            .filter(|c| c.contains("volume") || c.contains("not-found"))
+            .collect();
+        codes.sort();
+        codes.dedup();
+        codes
+    };
+    let expected = [
+        "./Dockerfile volume-inherited",
+        "./Dockerfile volume-write-after-declare",
+        "./Jenkinsfile deploy-up-keeps-anonymous-volumes",
+        "./docker-compose.yml compose-anonymous-volume",
+    ];
+    assert_eq!(check(false), expected);
+    drop(registry);
+    assert_eq!(check(true), expected);
+    // Offline without a cache: only what the text shows.
+    let bare = run(&["check", "--format", "json", "."], &dir);
+    assert!(!stdout(&bare).contains("volume-inherited"), "{}", stdout(&bare));
+}

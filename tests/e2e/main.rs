@@ -6,6 +6,7 @@ mod lsp_diagnostics;
 mod lsp_project;
 mod lsp_protocol;
 mod lsp_registry;
+mod lsp_registry_faults;
 mod lsp_robustness;
 mod registry;
 mod registry_client;

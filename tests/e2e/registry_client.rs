@@ -135,3 +135,43 @@ fn base64(bytes: &[u8]) -> String {
     }
     out
 }
+
+#[test]
+fn ten_lookups_of_one_image_share_one_request_and_answers_are_cached() {
+    use driftls::analysis::image_facts::Lookup;
+    use driftls::registry::lookup::{ImageService, LookupSettings};
+    let registry = Registry::start().expect("docker-registry (run tests/registry/install.sh)");
+    let pushed = registry.push_image("team/app", "1.0.3", &dbt_config("amd64", "/usr/app")).expect("push");
+    let cache = std::env::temp_dir().join(format!("driftls-lookup-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let settings = LookupSettings { cache_dir: Some(cache.clone()), ..LookupSettings::default() };
+    let service = std::sync::Arc::new(ImageService::new(settings.clone()));
+    let text = format!("{}/team/app:1.0.3", registry.host);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let answers: Vec<_> = rt.block_on(async {
+        let lookups = (0..10).map(|_| {
+            let service = service.clone();
+            let text = text.clone();
+            tokio::spawn(async move { service.lookup(&text).await })
+        });
+        let mut answers = Vec::new();
+        for handle in lookups.collect::<Vec<_>>() {
+            answers.push(handle.await.expect("join"));
+        }
+        answers
+    });
+    for answer in &answers {
+        let Ok(Lookup::Found(found)) = answer else { panic!("{answer:?}") };
+        assert_eq!(found.digest, pushed);
+        assert_eq!(found.config.volumes, ["/usr/app"]);
+    }
+    // One HEAD for the tag, one manifest + config read for the digest: ten documents, two requests.
+    assert_eq!(service.requests(), 2);
+    rt.block_on(service.lookup(&text)).expect("cached");
+    assert_eq!(service.requests(), 2);
+    // A new process with the same disk cache makes no request within the TTL.
+    let fresh = ImageService::new(settings);
+    assert!(matches!(rt.block_on(fresh.lookup(&text)), Ok(Lookup::Found(_))));
+    assert_eq!(fresh.requests(), 0);
+    let _ = std::fs::remove_dir_all(cache);
+}

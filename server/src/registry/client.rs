@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use oci_client::RegistryOperation;
 use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
 use oci_client::manifest::OciManifest;
 use oci_client::secrets::RegistryAuth;
@@ -18,6 +19,7 @@ use tokio::io::AsyncWrite;
 use crate::analysis::image_facts::ImageConfig;
 use crate::registry::config::{MAX_CONFIG_BYTES, parse_config};
 use crate::registry::endpoint::{DOCKER_HUB_API, Endpoint, Refusal, Scheme, check_address, scheme};
+use crate::registry::manifest;
 use crate::syntax::image_ref::ImageRef;
 
 /// How the registry is reached (the `driftls.registry.*` settings).
@@ -114,24 +116,20 @@ pub struct RegistryClient {
     clients: Mutex<HashMap<(String, bool), std::sync::Arc<Client>>>,
     /// Loopback and insecure hosts found to speak plain HTTP (Docker tries HTTPS first).
     plain_http: Mutex<std::collections::HashSet<String>>,
+    /// Manifest requests (capped; see `manifest`).
+    http: reqwest::Client,
 }
 
 impl RegistryClient {
     pub fn new(settings: RegistrySettings) -> RegistryClient {
-        RegistryClient { settings, clients: Mutex::new(HashMap::new()), plain_http: Mutex::new(Default::default()) }
-    }
-
-    /// The client to use first for a host: HTTPS, unless the host is known to speak plain HTTP.
-    fn client(&self, endpoint: &Endpoint) -> std::sync::Arc<Client> {
-        let plain = self.plain_http.lock().unwrap_or_else(|p| p.into_inner()).contains(&endpoint.host);
-        self.client_with(endpoint, plain)
-    }
-
-    /// A fallback to plain HTTP for loopback and insecure hosts, like Docker's.
-    fn fallback(&self, endpoint: &Endpoint) -> Option<std::sync::Arc<Client>> {
-        let already_plain = self.plain_http.lock().unwrap_or_else(|p| p.into_inner()).contains(&endpoint.host);
-        (scheme(endpoint, &self.settings.insecure) == Scheme::Http && !already_plain)
-            .then(|| self.client_with(endpoint, true))
+        let pems: Vec<Vec<u8>> = settings.ca_files.iter().filter_map(|p| std::fs::read(p).ok()).collect();
+        let http = manifest::http_client(settings.timeout, &pems);
+        RegistryClient {
+            settings,
+            clients: Mutex::new(HashMap::new()),
+            plain_http: Mutex::new(Default::default()),
+            http,
+        }
     }
 
     fn remember_plain(&self, endpoint: &Endpoint) {
@@ -195,20 +193,8 @@ impl RegistryClient {
         let endpoint = Endpoint::of(&image);
         self.allowed(&endpoint).await?;
         let reference = reference(text, &image, &endpoint);
+        let ((manifest, digest), client) = self.manifest(&endpoint, &reference, auth).await?;
         let deadline = self.settings.timeout;
-        let mut client = self.client(&endpoint);
-        let mut first = tokio::time::timeout(deadline, client.pull_manifest(&reference, auth)).await;
-        if matches!(first, Ok(Err(_)))
-            && let Some(plain) = self.fallback(&endpoint)
-        {
-            let retry = tokio::time::timeout(deadline, plain.pull_manifest(&reference, auth)).await;
-            if answered(&retry) {
-                self.remember_plain(&endpoint);
-                client = plain;
-                first = retry;
-            }
-        }
-        let (manifest, digest) = first.map_err(|_| LookupError::Timeout)?.map_err(classify)?;
         let (image_manifest, platforms, platform) = match manifest {
             OciManifest::Image(m) => (m, Vec::new(), None),
             OciManifest::ImageIndex(index) => {
@@ -234,10 +220,7 @@ impl RegistryClient {
                     reference.repository().to_string(),
                     chosen.digest.clone(),
                 );
-                let (inner, _) = tokio::time::timeout(deadline, client.pull_manifest(&by_digest, auth))
-                    .await
-                    .map_err(|_| LookupError::Timeout)?
-                    .map_err(classify)?;
+                let ((inner, _), _) = self.manifest(&endpoint, &by_digest, auth).await?;
                 let OciManifest::Image(m) = inner else {
                     return Err(LookupError::Malformed("an index inside an index".into()));
                 };
@@ -263,19 +246,91 @@ impl RegistryClient {
         let endpoint = Endpoint::of(&image);
         self.allowed(&endpoint).await?;
         let reference = reference(text, &image, &endpoint);
-        let deadline = self.settings.timeout;
-        let first =
-            tokio::time::timeout(deadline, self.client(&endpoint).fetch_manifest_digest(&reference, auth)).await;
-        if matches!(first, Ok(Err(_)))
-            && let Some(plain) = self.fallback(&endpoint)
-        {
-            let retry = tokio::time::timeout(deadline, plain.fetch_manifest_digest(&reference, auth)).await;
-            if answered(&retry) {
-                self.remember_plain(&endpoint);
-                return retry.map_err(|_| LookupError::Timeout)?.map_err(classify);
+        let mut last = LookupError::Offline;
+        for plain in self.schemes(&endpoint) {
+            let attempt = tokio::time::timeout(self.settings.timeout, async {
+                let (url, authorization, _) = self.prepare(&endpoint, &reference, auth, plain).await;
+                manifest::head_digest(&self.http, &url, authorization.as_deref()).await
+            })
+            .await
+            .unwrap_or(Err(LookupError::Timeout));
+            match attempt {
+                Err(LookupError::Network(e)) => last = LookupError::Network(e),
+                other => {
+                    if plain {
+                        self.remember_plain(&endpoint);
+                    }
+                    return other;
+                }
             }
         }
-        first.map_err(|_| LookupError::Timeout)?.map_err(classify)
+        Err(last)
+    }
+
+    /// The manifest `reference` names and its digest, with the oci-client that holds the
+    /// registry's token (for the config blob). HTTPS first; plain HTTP for loopback and
+    /// insecure registries when HTTPS gets no answer, as Docker does.
+    async fn manifest(
+        &self,
+        endpoint: &Endpoint,
+        reference: &Reference,
+        auth: &RegistryAuth,
+    ) -> Result<((OciManifest, String), std::sync::Arc<Client>), LookupError> {
+        let mut last = LookupError::Offline;
+        for plain in self.schemes(endpoint) {
+            let attempt = tokio::time::timeout(self.settings.timeout, async {
+                let (url, authorization, client) = self.prepare(endpoint, reference, auth, plain).await;
+                manifest::get(&self.http, &url, authorization.as_deref(), reference.digest())
+                    .await
+                    .map(|found| (found, client))
+            })
+            .await
+            .unwrap_or(Err(LookupError::Timeout));
+            match attempt {
+                Err(LookupError::Network(e)) => last = LookupError::Network(e),
+                other => {
+                    if plain {
+                        self.remember_plain(endpoint);
+                    }
+                    return other;
+                }
+            }
+        }
+        Err(last)
+    }
+
+    /// The schemes to try, in order (`true`: plain HTTP).
+    fn schemes(&self, endpoint: &Endpoint) -> Vec<bool> {
+        let known_plain = self.plain_http.lock().unwrap_or_else(|p| p.into_inner()).contains(&endpoint.host);
+        if known_plain {
+            vec![true]
+        } else if scheme(endpoint, &self.settings.insecure) == Scheme::Http {
+            vec![false, true]
+        } else {
+            vec![false]
+        }
+    }
+
+    /// The manifest URL, the `Authorization` value (a bearer token from the registry's token
+    /// service, or basic credentials) and the oci-client holding that token.
+    async fn prepare(
+        &self,
+        endpoint: &Endpoint,
+        reference: &Reference,
+        auth: &RegistryAuth,
+        plain: bool,
+    ) -> (String, Option<String>, std::sync::Arc<Client>) {
+        let client = self.client_with(endpoint, plain);
+        // A failed token request leaves the manifest request to say what is wrong.
+        let token = client.auth(reference, auth, RegistryOperation::Pull).await.ok().flatten();
+        let basic = match auth {
+            RegistryAuth::Basic(user, password) => Some((user.as_str(), password.as_str())),
+            _ => None,
+        };
+        let scheme = if plain { "http" } else { "https" };
+        let target = reference.digest().or(reference.tag()).unwrap_or("latest");
+        let url = format!("{scheme}://{}/v2/{}/manifests/{target}", endpoint.host, reference.repository());
+        (url, manifest::authorization(token, basic), client)
     }
 }
 
@@ -287,16 +342,6 @@ fn reference(text: &str, image: &ImageRef, endpoint: &Endpoint) -> Reference {
         (Some(d), _) => Reference::with_digest(registry, repository, text[d.as_range()].to_string()),
         (None, Some(t)) => Reference::with_tag(registry, repository, text[t.as_range()].to_string()),
         (None, None) => Reference::with_tag(registry, repository, "latest".to_string()),
-    }
-}
-
-/// Whether a plain-HTTP retry reached a registry: a success, or an answer such as "not found"
-/// (a connection or TLS failure is no answer).
-fn answered<T>(retry: &Result<oci_client::errors::Result<T>, tokio::time::error::Elapsed>) -> bool {
-    match retry {
-        Ok(Ok(_)) => true,
-        Ok(Err(e)) => !matches!(classify_ref(e), LookupError::Network(_)),
-        Err(_) => false,
     }
 }
 

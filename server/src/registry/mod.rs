@@ -12,6 +12,7 @@ pub mod disk_cache;
 pub mod endpoint;
 pub mod history;
 pub mod lookup;
+pub mod manifest;
 
 #[cfg(test)]
 mod tests;
