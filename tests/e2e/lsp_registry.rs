@@ -152,4 +152,123 @@ fn a_re_pushed_tag_makes_the_pin_stale_after_the_ttl_and_a_missing_tag_is_report
     assert_eq!(d["range"]["start"], json!({ "line": 0, "character": digest_column }));
     assert_eq!(d["severity"], json!(3));
     assert!(d["message"].as_str().unwrap().contains(&moved), "{d}");
+    // "Update pin" rewrites the digest to what the tag resolves to now.
+    let text = format!("{text}# touched\n");
+    let update = action_titled(&mut client, &u, 0, None, "Update pin to");
+    assert_eq!(
+        apply(&text, &update, &u).lines().next(),
+        Some(format!("FROM {host}/team/app:1.0.3@{moved} AS pinned").as_str())
+    );
+}
+
+fn code_actions(client: &mut Client, u: &str, line: u32, only: Option<&str>) -> Vec<Value> {
+    let mut context = json!({ "diagnostics": [] });
+    if let Some(kind) = only {
+        context["only"] = json!([kind]);
+    }
+    let range = json!({ "start": { "line": line, "character": 0 }, "end": { "line": line, "character": 200 } });
+    let result = client.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": u }, "range": range, "context": context }),
+    );
+    result.as_array().cloned().unwrap_or_default()
+}
+
+/// Asks for actions until one whose title starts with `prefix` appears (lookups it needs run
+/// in the background after the first ask).
+fn action_titled(client: &mut Client, u: &str, line: u32, only: Option<&str>, prefix: &str) -> Value {
+    for _ in 0..50 {
+        if let Some(found) = code_actions(client, u, line, only)
+            .into_iter()
+            .find(|a| a["title"].as_str().is_some_and(|t| t.starts_with(prefix)))
+        {
+            return found;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("no `{prefix}` action on line {line} of {u}");
+}
+
+fn apply(text: &str, action: &Value, u: &str) -> String {
+    let edits = action["edit"]["changes"][u].as_array().cloned().expect("edits");
+    crate::support::apply_edits(text, &edits)
+}
+
+fn hover_text(client: &mut Client, u: &str, line: u32, character: u32) -> String {
+    let result = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": u }, "position": { "line": line, "character": character } }),
+    );
+    result["contents"]["value"].as_str().unwrap_or("").to_string()
+}
+
+#[test]
+fn hovers_show_what_the_base_image_brings_and_pins_are_one_action() {
+    let registry = Registry::start().expect("docker-registry (run tests/registry/install.sh)");
+    let host = registry.host.clone();
+    let base = registry.push_image("dbt-labs/dbt-core", "1.4.1", &dbt_config("/usr/app")).expect("push base");
+    let app = registry.push_image("team/app", "1.0.3", &dbt_config("/data")).expect("push app");
+    let dir = crate::support::temp_dir("lsp-registry-hover");
+    let text = format!(
+        "ARG APP={host}/team/app:1.0.3\nFROM {host}/dbt-labs/dbt-core:1.4.1 AS base\nWORKDIR /usr/app\nFROM base AS build\nFROM $APP\n"
+    );
+    std::fs::write(dir.join("Dockerfile"), &text).expect("write");
+    let compose = format!("services:\n  app:\n    image: \"{host}/team/app:1.0.3\"\n");
+    std::fs::write(dir.join("compose.yaml"), &compose).expect("write");
+    let mut client = start(&fresh_home(), &dir, Value::Null);
+    let u = uri(&dir.join("Dockerfile"));
+    client.open(&u, "dockerfile", &text);
+    // Both images answered: the base stage, the stage built on it and `FROM $APP` inherit volumes.
+    client.wait_for("both lookups", |m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == json!(u)
+            && m["params"]["diagnostics"]
+                .as_array()
+                .is_some_and(|d| d.iter().filter(|d| d["code"] == json!("volume-inherited")).count() == 3)
+    });
+
+    // The base image: its config and history, VOLUME called out.
+    let hover = hover_text(&mut client, &u, 1, 12);
+    for needle in [
+        &format!("Resolves now to `{base}`"),
+        "Declares `VOLUME [\"/usr/app\"]`",
+        "VOLUME [\"/usr/app\"]",
+        "WORKDIR /usr/app",
+        "ENV PATH=/usr/local/bin:/usr/bin:/bin",
+        "ENTRYPOINT [\"dbt\"]",
+        "Inherited instructions",
+    ] {
+        assert!(hover.contains(needle), "`{needle}` missing from:\n{hover}");
+    }
+    // A local stage: the chain down to the registry image.
+    let chain = hover_text(&mut client, &u, 3, 6);
+    assert!(chain.contains("Stage chain") && chain.contains("WORKDIR /usr/app"), "{chain}");
+    assert!(chain.contains("VOLUME [\"/usr/app\"]"), "{chain}");
+    // A keyword.
+    assert!(hover_text(&mut client, &u, 2, 2).contains("working directory"));
+
+    // Pin in place, keeping `AS base`; pin the ARG default; pin all at once.
+    let pin = action_titled(&mut client, &u, 1, None, "Pin to sha256:");
+    let pinned = apply(&text, &pin, &u);
+    assert_eq!(pinned.lines().nth(1), Some(format!("FROM {host}/dbt-labs/dbt-core:1.4.1@{base} AS base").as_str()));
+    let pin_arg = action_titled(&mut client, &u, 0, None, "Pin to sha256:");
+    assert_eq!(
+        apply(&text, &pin_arg, &u).lines().next(),
+        Some(format!("ARG APP={host}/team/app:1.0.3@{app}").as_str())
+    );
+    let all = action_titled(&mut client, &u, 0, Some("source"), "Pin all images");
+    assert_eq!(all["kind"], json!("source.pinDigests.driftls"));
+    let everything = apply(&text, &all, &u);
+    assert!(everything.contains(&format!("1.4.1@{base} AS base")) && everything.contains(&format!("1.0.3@{app}\n")));
+
+    // Compose keeps its quotes.
+    let cu = uri(&dir.join("compose.yaml"));
+    client.open(&cu, "dockercompose", &compose);
+    let pin = action_titled(&mut client, &cu, 2, None, "Pin to sha256:");
+    assert_eq!(
+        apply(&compose, &pin, &cu).lines().nth(2),
+        Some(format!("    image: \"{host}/team/app:1.0.3@{app}\"").as_str())
+    );
+    let hover = hover_text(&mut client, &cu, 2, 14);
+    assert!(hover.contains("VOLUME [\"/data\"]"), "{hover}");
 }

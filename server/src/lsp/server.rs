@@ -173,6 +173,9 @@ impl Server {
     }
 }
 
+/// The source action that pins every image of a file.
+const PIN_ALL_KIND: &str = "source.pinDigests.driftls";
+
 /// Files other files depend on: Dockerfiles, compose files and their `.env`, deploy scripts.
 const WATCHED: [&str; 12] = [
     "**/Dockerfile*",
@@ -231,8 +234,9 @@ impl LanguageServer for Server {
                     change: Some(TextDocumentSyncKind::INCREMENTAL),
                     ..Default::default()
                 })),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
                 code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
-                    code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+                    code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::new(PIN_ALL_KIND)]),
                     ..Default::default()
                 })),
                 ..Default::default()
@@ -327,10 +331,38 @@ impl LanguageServer for Server {
                 doc.uri.clone(),
             )
         };
-        let fixes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            crate::analysis::actions::fixes(&workspace, &path, range, &facts)
+        let (facts, asked) = facts.recording();
+        let wants = |kind: &CodeActionKind| {
+            params.context.only.as_ref().is_none_or(|only| {
+                only.iter()
+                    .any(|o| kind.as_str() == o.as_str() || kind.as_str().starts_with(&format!("{}.", o.as_str())))
+            })
+        };
+        let (fixes, pin_all) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut fixes = crate::analysis::actions::fixes(&workspace, &path, range, &facts);
+            fixes.extend(crate::analysis::pin::actions(&workspace, &path, range, &facts));
+            (fixes, crate::analysis::pin::pin_all(&workspace, &path, &facts))
         }))
         .map_err(|_| tower_lsp_server::jsonrpc::Error::internal_error())?;
+        // Images the actions needed but nobody has looked up yet: the next request will have them.
+        crate::lsp::lookups::schedule(&self.shared, asked.take());
+        let pin_all_kind = CodeActionKind::new(PIN_ALL_KIND);
+        let pin_all = pin_all.filter(|_| wants(&pin_all_kind)).map(|fix| {
+            let edits = fix
+                .edits
+                .iter()
+                .map(|e| TextEdit { range: convert::range(&rope, e.range, encoding), new_text: e.new_text.clone() })
+                .collect();
+            let mut changes = std::collections::HashMap::new();
+            changes.insert(uri.clone(), edits);
+            CodeActionOrCommand::CodeAction(CodeAction {
+                title: fix.title,
+                kind: Some(pin_all_kind.clone()),
+                edit: Some(WorkspaceEdit { changes: Some(changes), ..Default::default() }),
+                ..Default::default()
+            })
+        });
+        let fixes = if wants(&CodeActionKind::QUICKFIX) { fixes } else { Vec::new() };
         let actions = fixes
             .into_iter()
             .map(|fix| {
@@ -359,8 +391,29 @@ impl LanguageServer for Server {
                     ..Default::default()
                 })
             })
+            .chain(pin_all)
             .collect();
         Ok(Some(actions))
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let position = params.text_document_position_params;
+        let (workspace, path, rope, offset, encoding, facts) = {
+            let state = self.shared.state();
+            let Some(doc) = state.documents.get(&State::key(&position.text_document.uri)) else { return Ok(None) };
+            let offset = crate::text::offset(&doc.rope, convert::line_col(position.position), state.encoding).offset;
+            (state.workspace.clone(), doc.path.clone(), doc.rope.clone(), offset, state.encoding, state.facts.clone())
+        };
+        let (facts, asked) = facts.recording();
+        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            crate::analysis::hover::hover(&workspace, &path, offset, &facts)
+        }))
+        .map_err(|_| tower_lsp_server::jsonrpc::Error::internal_error())?;
+        crate::lsp::lookups::schedule(&self.shared, asked.take());
+        Ok(found.map(|h| Hover {
+            contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: h.markdown }),
+            range: Some(convert::range(&rope, h.range, encoding)),
+        }))
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
