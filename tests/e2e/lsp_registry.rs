@@ -272,3 +272,50 @@ fn hovers_show_what_the_base_image_brings_and_pins_are_one_action() {
     let hover = hover_text(&mut client, &cu, 2, 14);
     assert!(hover.contains("VOLUME [\"/data\"]"), "{hover}");
 }
+
+#[test]
+fn a_multi_platform_image_shows_its_platforms_and_from_platform_picks_the_config() {
+    let registry = Registry::start().expect("docker-registry (run tests/registry/install.sh)");
+    let host = registry.host.clone();
+    let config = |arch: &str, volume: &str| {
+        image_config(
+            "linux",
+            arch,
+            json!({ "Volumes": { volume: {} }, "OnBuild": ["COPY . /app/src"], "User": "app" }),
+            &[("/bin/sh -c #(nop)  ONBUILD COPY . /app/src", true)],
+        )
+    };
+    let index = registry
+        .push_index(
+            "team/multi",
+            "2.0.0",
+            &[("linux", "amd64", config("amd64", "/amd")), ("linux", "arm64", config("arm64", "/arm"))],
+        )
+        .expect("push index");
+    let dir = crate::support::temp_dir("lsp-registry-platforms");
+    let text = format!("FROM {host}/team/multi:2.0.0\nFROM --platform=linux/arm64 {host}/team/multi:2.0.0\n");
+    std::fs::write(dir.join("Dockerfile"), &text).expect("write");
+    let mut client = start(&fresh_home(), &dir, json!({ "registry": { "platform": "linux/amd64" } }));
+    let u = uri(&dir.join("Dockerfile"));
+    client.open(&u, "dockerfile", &text);
+    client.wait_for("both platforms", |m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == json!(u)
+            && m["params"]["diagnostics"]
+                .as_array()
+                .is_some_and(|d| d.iter().filter(|d| d["code"] == json!("volume-inherited")).count() == 2)
+    });
+    let amd = hover_text(&mut client, &u, 0, 8);
+    assert!(amd.contains("Platforms: `linux/amd64`, `linux/arm64` (shown: `linux/amd64`)"), "{amd}");
+    assert!(amd.contains("VOLUME [\"/amd\"]") && !amd.contains("/arm\""), "{amd}");
+    assert!(amd.contains(&format!("Resolves now to `{index}`")), "{amd}");
+    assert!(amd.contains("ONBUILD triggers") && amd.contains("COPY . /app/src") && amd.contains("USER app"), "{amd}");
+    let arm = hover_text(&mut client, &u, 1, 30);
+    assert!(arm.contains("(shown: `linux/arm64`)") && arm.contains("VOLUME [\"/arm\"]"), "{arm}");
+    // The pin is the index digest whatever the platform.
+    let pin = action_titled(&mut client, &u, 1, None, "Pin to sha256:");
+    assert_eq!(
+        apply(&text, &pin, &u).lines().nth(1),
+        Some(format!("FROM --platform=linux/arm64 {host}/team/multi:2.0.0@{index}").as_str())
+    );
+}

@@ -70,9 +70,17 @@ pub struct ImageUse {
     pub written: TextRange,
     pub expansion: Expansion,
     pub image: ImageRef,
+    /// `FROM --platform=…` when it names a platform (not `$BUILDPLATFORM` and the like).
+    pub platform: Option<String>,
 }
 
 impl ImageUse {
+    /// The key of this image in the image facts: the reference, and the platform when `FROM`
+    /// names one (`python:3.12 --platform=linux/arm64`), since the config differs per platform.
+    pub fn facts_key(&self) -> String {
+        facts_key(&self.expansion.value, self.platform.as_deref())
+    }
+
     /// A compose `image:` value: `written` is the scalar's range; `exact` when the value is the
     /// text between the quotes (no interpolation), so parts map one to one.
     pub fn compose(value: &str, written: TextRange, exact: bool) -> Option<ImageUse> {
@@ -90,7 +98,7 @@ impl ImageUse {
         };
         let expansion =
             Expansion { value: value.to_string(), pieces: vec![piece], valueless: Vec::new(), undeclared: Vec::new() };
-        Some(ImageUse { kind: ImageUseKind::Compose, instruction: 0, written, expansion, image })
+        Some(ImageUse { kind: ImageUseKind::Compose, instruction: 0, written, expansion, image, platform: None })
     }
 
     /// The source range that produced `value_range` of the expanded value, absolute.
@@ -172,7 +180,18 @@ impl Model {
             } else if let Some(stage) = model.stage_named(&expansion.value) {
                 Base::Stage(stage)
             } else {
+                let platform = from
+                    .flags
+                    .iter()
+                    .find(|f| f.name == "platform")
+                    .and_then(|f| f.value.as_ref())
+                    .map(|v| variables::expand(&v.value, escape, &|name| model.lookup_global(name)))
+                    .filter(|e| e.undeclared.is_empty() && e.valueless.is_empty() && e.value.contains('/'))
+                    .map(|e| e.value);
                 model.push_image(ImageUseKind::From, at, located.abs(from.image.range), expansion);
+                if let Some(image) = model.images.last_mut().filter(|u| u.instruction == at) {
+                    image.platform = platform;
+                }
                 Base::Image
             };
             model.stages.push(Stage { from: at, name, base, body });
@@ -211,7 +230,7 @@ impl Model {
 
     fn push_image(&mut self, kind: ImageUseKind, instruction: usize, written: TextRange, expansion: Expansion) {
         if let Ok(image) = ImageRef::parse(&expansion.value) {
-            self.images.push(ImageUse { kind, instruction, written, expansion, image });
+            self.images.push(ImageUse { kind, instruction, written, expansion, image, platform: None });
         }
     }
 
@@ -222,6 +241,14 @@ impl Model {
     /// The stage an instruction belongs to.
     pub fn stage_of(&self, instruction: usize) -> Option<usize> {
         self.stages.iter().position(|s| s.from == instruction || s.body.contains(&instruction))
+    }
+}
+
+/// The image facts key of `reference` for `platform` (see [`ImageUse::facts_key`]).
+pub fn facts_key(reference: &str, platform: Option<&str>) -> String {
+    match platform {
+        Some(p) => format!("{reference} --platform={p}"),
+        None => reference.to_string(),
     }
 }
 

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::analysis::dockerfile_model::{Base, ImageUse, Model};
+use crate::analysis::dockerfile_model::{Base, ImageUse, Model, facts_key};
 use crate::analysis::history;
 use crate::analysis::image_facts::{ImageConfig, ImageFacts, Lookup};
 use crate::analysis::workspace::Workspace;
@@ -35,7 +35,7 @@ pub fn hover(workspace: &Workspace, path: &Path, offset: usize, facts: &ImageFac
                 return None;
             }
             let parsed = ImageRef::parse(&image.value).ok()?;
-            Some(Hover { range: image.range, markdown: image_markdown(&image.value, &parsed, facts) })
+            Some(Hover { range: image.range, markdown: image_markdown(&image.value, &parsed, None, facts) })
         }
         _ => None,
     }
@@ -47,7 +47,12 @@ fn dockerfile_hover(file: &Dockerfile, text: &str, offset: usize, facts: &ImageF
     if let Some(image_use) = model.images.iter().find(|u| inside(u.written)) {
         return Some(Hover {
             range: image_use.written,
-            markdown: image_markdown(&image_use.expansion.value, &image_use.image, facts),
+            markdown: image_markdown(
+                &image_use.expansion.value,
+                &image_use.image,
+                image_use.platform.as_deref(),
+                facts,
+            ),
         });
     }
     let located = file.instruction_at(offset)?;
@@ -120,19 +125,26 @@ fn stage_chain_markdown(file: &Dockerfile, text: &str, model: &Model, stage: usi
     if root.base == Base::Image
         && let Some(image_use) = model.images.iter().find(|u| u.instruction == root.from)
     {
-        let _ = write!(out, "\n---\n{}", image_markdown(&image_use.expansion.value, &image_use.image, facts));
+        let _ = write!(
+            out,
+            "\n---\n{}",
+            image_markdown(&image_use.expansion.value, &image_use.image, image_use.platform.as_deref(), facts)
+        );
     }
     out
 }
 
 /// The hover of one image reference: what it resolves to and what it brings along.
-pub fn image_markdown(value: &str, image: &ImageRef, facts: &ImageFacts) -> String {
+pub fn image_markdown(value: &str, image: &ImageRef, platform: Option<&str>, facts: &ImageFacts) -> String {
     let mut out = String::new();
     let normalised = normalised(value, image);
     let _ = writeln!(out, "**`{normalised}`**\n");
     let tagged = image.digest.map(|d| value[..d.start as usize].trim_end_matches('@').to_string());
     let pinned = image.digest.map(|d| &value[d.as_range()]);
-    match (facts.lookup(value), tagged.as_deref().filter(|t| t.contains(':') || image.tag.is_some())) {
+    match (
+        facts.lookup(&facts_key(value, platform)),
+        tagged.as_deref().filter(|t| t.contains(':') || image.tag.is_some()),
+    ) {
         (Some(Lookup::NotFound), _) => {
             out.push_str("The registry says this image does not exist.\n");
             return out;
@@ -143,7 +155,7 @@ pub fn image_markdown(value: &str, image: &ImageRef, facts: &ImageFacts) -> Stri
         }
         (Some(Lookup::Found(found)), tag) => {
             let current = match tag {
-                Some(tagged) => facts.found(tagged).map(|f| f.digest.clone()),
+                Some(tagged) => facts.found(&facts_key(tagged, platform)).map(|f| f.digest.clone()),
                 None if pinned.is_none() => Some(found.digest.clone()),
                 None => None,
             };

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::analysis::actions::Action;
 use crate::analysis::catalogue::Rule;
-use crate::analysis::dockerfile_model::{ImageUse, Model};
+use crate::analysis::dockerfile_model::{ImageUse, Model, facts_key};
 use crate::analysis::image_facts::ImageFacts;
 use crate::analysis::workspace::Workspace;
 use crate::syntax::TextRange;
@@ -74,7 +74,7 @@ fn pins(workspace: &Workspace, path: &Path, facts: &ImageFacts) -> Vec<Pin> {
                     let quote = usize::from(quoted);
                     let inner = TextRange::new(image.range.start as usize + quote, image.range.end as usize - quote);
                     (file.text[inner.as_range()] == image.value)
-                        .then(|| pin_at(&image.value, inner, inner, facts))
+                        .then(|| pin_at(&image.value, None, inner, inner, facts))
                         .flatten()
                 })
                 .collect()
@@ -88,23 +88,30 @@ fn pins(workspace: &Workspace, path: &Path, facts: &ImageFacts) -> Vec<Pin> {
 fn dockerfile_pin(model: &Model, image_use: &ImageUse, text: &str, facts: &ImageFacts) -> Option<Pin> {
     let value = &image_use.expansion.value;
     if text[image_use.written.as_range()] == *value {
-        return pin_at(value, image_use.written, image_use.written, facts);
+        return pin_at(value, image_use.platform.as_deref(), image_use.written, image_use.written, facts);
     }
     let arg = model
         .global_args
         .iter()
         .find(|a| a.default_range.and_then(|r| text.get(r.as_range())) == Some(value.as_str()))?;
     let at = arg.default_range?;
-    pin_at(value, at, at, facts)
+    pin_at(value, image_use.platform.as_deref(), at, at, facts)
 }
 
 /// The pin of `value` written exactly at `written`; `finding` is where its diagnostic is.
-fn pin_at(value: &str, written: TextRange, finding: TextRange, facts: &ImageFacts) -> Option<Pin> {
+fn pin_at(
+    value: &str,
+    platform: Option<&str>,
+    written: TextRange,
+    finding: TextRange,
+    facts: &ImageFacts,
+) -> Option<Pin> {
     let image = ImageRef::parse(value).ok()?;
     let start = written.start as usize;
     match (image.digest, image.tag) {
         (None, _) => {
-            let digest = facts.found(value).map(|f| f.digest.clone()).filter(|d| !d.is_empty())?;
+            let digest =
+                facts.found(&facts_key(value, platform)).map(|f| f.digest.clone()).filter(|d| !d.is_empty())?;
             Some(Pin {
                 edit: TextEdit { range: TextRange::empty(written.end as usize), new_text: format!("@{digest}") },
                 at: finding,
@@ -113,7 +120,8 @@ fn pin_at(value: &str, written: TextRange, finding: TextRange, facts: &ImageFact
             })
         }
         (Some(pinned), Some(tag)) => {
-            let now = facts.found(&value[..tag.end as usize]).map(|f| f.digest.clone()).filter(|d| !d.is_empty())?;
+            let tagged = facts_key(&value[..tag.end as usize], platform);
+            let now = facts.found(&tagged).map(|f| f.digest.clone()).filter(|d| !d.is_empty())?;
             if now == value[pinned.as_range()] {
                 return None;
             }

@@ -54,7 +54,7 @@ pub fn summarize(file: &Dockerfile, target: Option<&str>, facts: &ImageFacts) ->
         Base::Scratch => true,
         Base::Image => {
             let image = model.images.iter().find(|u| u.instruction == root.from);
-            match image.and_then(|u| facts.config(&u.expansion.value).map(|c| (u, c))) {
+            match image.and_then(|u| facts.config(&u.facts_key()).map(|c| (u, c))) {
                 Some((u, config)) => {
                     summary.user = config.user.clone().filter(|u| !u.is_empty());
                     summary.volumes = config

@@ -189,6 +189,13 @@ impl RegistryClient {
     /// Resolves `image` (a tag or digest reference): its digest now, its platforms, and the
     /// config of the configured platform.
     pub async fn resolve(&self, text: &str, auth: &RegistryAuth) -> Result<Resolved, LookupError> {
+        let platform = self.settings.platform.clone();
+        self.resolve_for(text, auth, &platform).await
+    }
+
+    /// [`RegistryClient::resolve`] reading the config of `platform` (`os/arch[/variant]`) from a
+    /// multi-platform index.
+    pub async fn resolve_for(&self, text: &str, auth: &RegistryAuth, wanted: &str) -> Result<Resolved, LookupError> {
         let image = ImageRef::parse(text).map_err(|e| LookupError::Malformed(format!("{text}: {e:?}")))?;
         let endpoint = Endpoint::of(&image);
         self.allowed(&endpoint).await?;
@@ -205,13 +212,18 @@ impl RegistryClient {
                     .map(|p| format!("{}/{}", p.os, p.architecture))
                     .filter(|p| p != "unknown/unknown")
                     .collect();
+                let os_arch = |p: &oci_client::manifest::Platform| format!("{}/{}", p.os, p.architecture);
+                let with_variant = |p: &oci_client::manifest::Platform| match &p.variant {
+                    Some(v) => format!("{}/{}/{v}", p.os, p.architecture),
+                    None => os_arch(p),
+                };
                 let chosen = index
                     .manifests
                     .iter()
-                    .find(|m| {
-                        m.platform
-                            .as_ref()
-                            .is_some_and(|p| format!("{}/{}", p.os, p.architecture) == self.settings.platform)
+                    .find(|m| m.platform.as_ref().is_some_and(|p| with_variant(p) == wanted))
+                    .or_else(|| {
+                        let wanted: String = wanted.split('/').take(2).collect::<Vec<_>>().join("/");
+                        index.manifests.iter().find(|m| m.platform.as_ref().is_some_and(|p| os_arch(p) == wanted))
                     })
                     .or_else(|| index.manifests.first())
                     .ok_or_else(|| LookupError::Malformed("an image index without manifests".into()))?;

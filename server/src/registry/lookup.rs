@@ -87,65 +87,75 @@ impl ImageService {
 
     /// What the registry says about `reference` (as written after `ARG` expansion). `NotFound`
     /// is an answer; failures (offline, timeout, 401, 5xx) are errors and are not cached.
-    pub async fn lookup(&self, reference: &str) -> Result<Lookup, LookupError> {
+    /// `key` is a reference, optionally with ` --platform=os/arch` (a `FROM --platform`).
+    pub async fn lookup(&self, key: &str) -> Result<Lookup, LookupError> {
+        let (reference, _) = split_platform(key);
         let image = ImageRef::parse(reference).map_err(|e| LookupError::Malformed(format!("{reference}: {e:?}")))?;
-        let key = reference.to_string();
         let result = match image.digest {
-            Some(_) => self.digests.try_get_with(key, self.fetch_digest(reference.to_string())).await,
-            None => self.tags.try_get_with(key, self.fetch_tag(reference.to_string())).await,
+            Some(_) => self.digests.try_get_with(key.to_string(), self.fetch_digest(key.to_string())).await,
+            None => self.tags.try_get_with(key.to_string(), self.fetch_tag(key.to_string())).await,
         };
         result.map_err(|e| (*e).clone())
     }
 
-    /// The registry host of `reference`, for reporting failures once per registry.
-    pub fn registry_of(reference: &str) -> String {
+    /// The registry host of a lookup key, for reporting failures once per registry.
+    pub fn registry_of(key: &str) -> String {
+        let (reference, _) = split_platform(key);
         ImageRef::parse(reference).map(|i| Endpoint::of(&i).host).unwrap_or_else(|_| reference.to_string())
     }
 
-    async fn fetch_tag(&self, reference: String) -> Result<Lookup, LookupError> {
-        let stored = self.disk_get::<TagEntry>("tags", &reference);
+    async fn fetch_tag(&self, key: String) -> Result<Lookup, LookupError> {
+        let (reference, platform) = split_platform(&key);
+        // What a tag points at does not depend on the platform: one entry per tag.
+        let stored = self.disk_get::<TagEntry>("tags", reference);
         if let Some((entry, age)) = &stored
             && (*age < self.settings.tag_ttl || self.settings.client.offline)
         {
-            return self.by_digest(&reference, &entry.digest).await;
+            return self.by_digest(reference, platform, &entry.digest).await;
         }
-        let auth = self.auth(&reference).await;
+        let auth = self.auth(reference).await;
         let answer = {
             let _permit = self.permits.acquire().await.map_err(|_| LookupError::Offline)?;
             self.requests.fetch_add(1, Ordering::Relaxed);
-            self.client.digest(&reference, &auth).await
+            self.client.digest(reference, &auth).await
         };
         match answer {
             Ok(digest) => {
-                self.disk_put("tags", &reference, &TagEntry { digest: digest.clone() });
-                self.by_digest(&reference, &digest).await
+                self.disk_put("tags", reference, &TagEntry { digest: digest.clone() });
+                self.by_digest(reference, platform, &digest).await
             }
             Err(LookupError::NotFound) => Ok(Lookup::NotFound),
             // Unreachable: what was seen before is better than nothing (offline use).
             Err(e) => match stored {
-                Some((entry, _)) => self.by_digest(&reference, &entry.digest).await.map_err(|_| e),
+                Some((entry, _)) => self.by_digest(reference, platform, &entry.digest).await.map_err(|_| e),
                 None => Err(e),
             },
         }
     }
 
     /// The image a tag reference resolved to, by its digest (shared with other tags of it).
-    async fn by_digest(&self, reference: &str, digest: &str) -> Result<Lookup, LookupError> {
+    async fn by_digest(&self, reference: &str, platform: Option<&str>, digest: &str) -> Result<Lookup, LookupError> {
         let name = name_of(reference);
-        let key = format!("{name}@{digest}");
+        let key = match platform {
+            Some(p) => format!("{name}@{digest} --platform={p}"),
+            None => format!("{name}@{digest}"),
+        };
         self.digests.try_get_with(key.clone(), self.fetch_digest(key)).await.map_err(|e| (*e).clone())
     }
 
-    async fn fetch_digest(&self, reference: String) -> Result<Lookup, LookupError> {
-        let key = format!("{}@{}", name_of(&reference), reference.rsplit_once('@').map_or("", |(_, d)| d));
-        if let Some((found, _)) = self.disk_get::<Found>("images", &key) {
+    async fn fetch_digest(&self, key: String) -> Result<Lookup, LookupError> {
+        let (reference, platform) = split_platform(&key);
+        let platform = platform.unwrap_or(&self.settings.client.platform).to_string();
+        let disk_key =
+            format!("{}@{} {platform}", name_of(reference), reference.rsplit_once('@').map_or("", |(_, d)| d));
+        if let Some((found, _)) = self.disk_get::<Found>("images", &disk_key) {
             return Ok(Lookup::Found(Arc::new(found)));
         }
-        let auth = self.auth(&reference).await;
+        let auth = self.auth(reference).await;
         let answer = {
             let _permit = self.permits.acquire().await.map_err(|_| LookupError::Offline)?;
             self.requests.fetch_add(1, Ordering::Relaxed);
-            self.client.resolve(&reference, &auth).await
+            self.client.resolve_for(reference, &auth, &platform).await
         };
         match answer {
             Ok(resolved) => {
@@ -155,7 +165,7 @@ impl ImageService {
                     platform: resolved.platform,
                     config: resolved.config,
                 };
-                self.disk_put("images", &key, &found);
+                self.disk_put("images", &disk_key, &found);
                 Ok(Lookup::Found(Arc::new(found)))
             }
             Err(LookupError::NotFound) => Ok(Lookup::NotFound),
@@ -191,6 +201,14 @@ impl ImageService {
             // A cache that cannot be written only costs a request next time.
             let _ = disk.put(kind, key, &bytes);
         }
+    }
+}
+
+/// `python:3.12 --platform=linux/arm64` → (`python:3.12`, `Some("linux/arm64")`).
+pub fn split_platform(key: &str) -> (&str, Option<&str>) {
+    match key.split_once(" --platform=") {
+        Some((reference, platform)) => (reference, Some(platform)),
+        None => (key, None),
     }
 }
 

@@ -5,7 +5,7 @@
 
 use crate::analysis::catalogue::Rule;
 use crate::analysis::diagnostic::Diagnostic;
-use crate::analysis::dockerfile_model::{ImageUse, ImageUseKind, Model};
+use crate::analysis::dockerfile_model::{ImageUse, ImageUseKind, Model, facts_key};
 use crate::analysis::image_facts::{ImageFacts, Lookup};
 use crate::analysis::tags::{TagKind, classify_tag};
 use crate::syntax::TextRange;
@@ -112,7 +112,7 @@ pub fn check_registry(model: &Model, image_use: &ImageUse, facts: &ImageFacts, o
     let value = &image_use.expansion.value;
     let whole = TextRange::new(0, value.len());
     let site = |value_range: TextRange| Site::of(model, image_use, value_range);
-    if facts.lookup(value) == Some(&Lookup::NotFound) {
+    if facts.lookup(&image_use.facts_key()) == Some(&Lookup::NotFound) {
         let at = site(whole);
         let what = if image.digest.is_some() { "this digest" } else { "this repository or tag" };
         out.push(Diagnostic::new(
@@ -129,7 +129,7 @@ pub fn check_registry(model: &Model, image_use: &ImageUse, facts: &ImageFacts, o
     let (Some(digest_range), Some(tag_range)) = (image.digest, image.tag) else { return };
     let pinned = &value[digest_range.as_range()];
     let tagged = &value[..tag_range.end as usize];
-    let Some(now) = facts.found(tagged) else { return };
+    let Some(now) = facts.found(&facts_key(tagged, image_use.platform.as_deref())) else { return };
     if now.digest.is_empty() || now.digest == pinned {
         return;
     }

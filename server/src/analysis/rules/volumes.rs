@@ -95,7 +95,7 @@ fn base_image_state(model: &Model, from: usize, facts: &ImageFacts) -> StageStat
     let Some(image_use) = model.images.iter().find(|u| u.instruction == from) else {
         return StageState::default();
     };
-    let Some(config) = facts.config(&image_use.expansion.value) else {
+    let Some(config) = facts.config(&image_use.facts_key()) else {
         return StageState::default();
     };
     let volumes = config
