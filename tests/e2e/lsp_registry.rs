@@ -298,6 +298,8 @@ fn a_multi_platform_image_shows_its_platforms_and_from_platform_picks_the_config
     let mut client = start(&fresh_home(), &dir, json!({ "registry": { "platform": "linux/amd64" } }));
     let u = uri(&dir.join("Dockerfile"));
     client.open(&u, "dockerfile", &text);
+    // Right after opening, the lookup is still running: the hover waits for it.
+    let amd = hover_text(&mut client, &u, 0, 8);
     client.wait_for("both platforms", |m| {
         m["method"] == "textDocument/publishDiagnostics"
             && m["params"]["uri"] == json!(u)
@@ -305,7 +307,6 @@ fn a_multi_platform_image_shows_its_platforms_and_from_platform_picks_the_config
                 .as_array()
                 .is_some_and(|d| d.iter().filter(|d| d["code"] == json!("volume-inherited")).count() == 2)
     });
-    let amd = hover_text(&mut client, &u, 0, 8);
     assert!(amd.contains("Platforms: `linux/amd64`, `linux/arm64` (shown: `linux/amd64`)"), "{amd}");
     assert!(amd.contains("VOLUME [\"/amd\"]") && !amd.contains("/arm\""), "{amd}");
     assert!(amd.contains(&format!("Resolves now to `{index}`")), "{amd}");

@@ -44,11 +44,48 @@ impl Lookups {
         due
     }
 
+    /// Whether a lookup of `reference` is running.
+    pub fn is_pending(&self, reference: &str) -> bool {
+        self.pending.contains(reference)
+    }
+
     /// Forgets answers and failures (new registry settings).
     pub fn reset(&mut self) {
         self.answered.clear();
         self.failed.clear();
         self.reported.clear();
+    }
+}
+
+/// Runs `compute` on the current facts; while lookups it asked for are running, waits for them
+/// (up to `deadline`) and computes again. For requests that answer with registry facts
+/// (hover): the handler waits on our own lookups, never on a socket.
+pub async fn with_facts<T>(
+    shared: &Arc<Shared>,
+    deadline: Duration,
+    compute: impl Fn(&crate::analysis::ImageFacts) -> T,
+) -> T {
+    let until = Instant::now() + deadline;
+    loop {
+        let notified = shared.lookup_done.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let (facts, asked) = shared.state().facts.recording();
+        let result = compute(&facts);
+        let asked = asked.take();
+        let unknown: Vec<String> = {
+            let state = shared.state();
+            asked.iter().filter(|r| state.facts.known(r).is_none()).cloned().collect()
+        };
+        schedule(shared, asked);
+        let waiting = {
+            let state = shared.state();
+            unknown.iter().any(|r| state.lookups.is_pending(r))
+        };
+        let left = until.saturating_duration_since(Instant::now());
+        if !waiting || left.is_zero() || tokio::time::timeout(left, notified).await.is_err() {
+            return result;
+        }
     }
 }
 
@@ -94,6 +131,7 @@ async fn lookup(shared: Arc<Shared>, service: Arc<ImageService>, reference: Stri
     if changed {
         shared.wake.notify_one();
     }
+    shared.lookup_done.notify_waiters();
     if let Some((registry, error, first_for_registry)) = report {
         let level = if error == LookupError::Offline { MessageType::LOG } else { MessageType::WARNING };
         shared.client.log_message(level, format!("driftls: no registry answer for `{reference}`: {error}")).await;

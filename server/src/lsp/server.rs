@@ -30,6 +30,8 @@ pub struct Shared {
     pub client_caps: Mutex<ClientCapabilities>,
     /// The registry lookups with their caches; replaced when the registry settings change.
     pub registry: Mutex<Arc<ImageService>>,
+    /// Notified whenever a background lookup ends (answered or failed).
+    pub lookup_done: Notify,
 }
 
 impl Shared {
@@ -68,6 +70,7 @@ impl Server {
             publish_lock: tokio::sync::Mutex::new(()),
             client_caps: Mutex::new(ClientCapabilities::default()),
             registry: Mutex::new(Arc::new(ImageService::new(RegistryOptions::default().lookup_settings()))),
+            lookup_done: Notify::new(),
         });
         tokio::spawn(publish::run(shared.clone()));
         Server { shared }
@@ -398,18 +401,21 @@ impl LanguageServer for Server {
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let position = params.text_document_position_params;
-        let (workspace, path, rope, offset, encoding, facts) = {
+        let (workspace, path, rope, offset, encoding) = {
             let state = self.shared.state();
             let Some(doc) = state.documents.get(&State::key(&position.text_document.uri)) else { return Ok(None) };
             let offset = crate::text::offset(&doc.rope, convert::line_col(position.position), state.encoding).offset;
-            (state.workspace.clone(), doc.path.clone(), doc.rope.clone(), offset, state.encoding, state.facts.clone())
+            (state.workspace.clone(), doc.path.clone(), doc.rope.clone(), offset, state.encoding)
         };
-        let (facts, asked) = facts.recording();
-        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            crate::analysis::hover::hover(&workspace, &path, offset, &facts)
-        }))
+        // A lookup in flight is waited for, up to the registry deadline; then "resolving…".
+        let deadline = self.shared.registry().settings().client.timeout;
+        let found = crate::lsp::lookups::with_facts(&self.shared, deadline, |facts| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                crate::analysis::hover::hover(&workspace, &path, offset, facts)
+            }))
+        })
+        .await
         .map_err(|_| tower_lsp_server::jsonrpc::Error::internal_error())?;
-        crate::lsp::lookups::schedule(&self.shared, asked.take());
         Ok(found.map(|h| Hover {
             contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: h.markdown }),
             range: Some(convert::range(&rope, h.range, encoding)),
