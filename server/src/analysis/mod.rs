@@ -9,6 +9,7 @@ pub mod dockerfile_model;
 pub mod history;
 pub mod hover;
 pub mod image_facts;
+pub mod links;
 pub mod pin;
 pub mod rules;
 pub mod settings;

@@ -238,6 +238,10 @@ impl LanguageServer for Server {
                     ..Default::default()
                 })),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
+                document_link_provider: Some(DocumentLinkOptions {
+                    resolve_provider: Some(false),
+                    work_done_progress_options: Default::default(),
+                }),
                 code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
                     code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::new(PIN_ALL_KIND)]),
                     ..Default::default()
@@ -397,6 +401,34 @@ impl LanguageServer for Server {
             .chain(pin_all)
             .collect();
         Ok(Some(actions))
+    }
+
+    async fn document_link(&self, params: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
+        let (workspace, path, rope, encoding) = {
+            let state = self.shared.state();
+            let Some(doc) = state.documents.get(&State::key(&params.text_document.uri)) else { return Ok(None) };
+            (state.workspace.clone(), doc.path.clone(), doc.rope.clone(), state.encoding)
+        };
+        let links =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| crate::analysis::links::links(&workspace, &path)))
+                .map_err(|_| tower_lsp_server::jsonrpc::Error::internal_error())?;
+        Ok(Some(
+            links
+                .into_iter()
+                .filter_map(|link| {
+                    let target = match link.target {
+                        crate::analysis::links::Target::Url(url) => url.parse::<Uri>().ok()?,
+                        crate::analysis::links::Target::File(path) => Uri::from_file_path(&path)?,
+                    };
+                    Some(DocumentLink {
+                        range: convert::range(&rope, link.range, encoding),
+                        target: Some(target),
+                        tooltip: Some(link.tooltip),
+                        data: None,
+                    })
+                })
+                .collect(),
+        ))
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
