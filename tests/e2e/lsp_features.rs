@@ -57,11 +57,12 @@ fn links_to_registry_pages_and_build_files() {
 #[test]
 fn keyword_hovers_and_an_offline_image_hover_answers_at_once() {
     let dir = temp_dir("lsp-hover-offline");
-    let text = "FROM alpine:3.20.3\nWORKDIR /srv\n";
+    let text = "FROM alpine:3.20.3\nWORKDIR /srv\nRUN apk add curl\n";
     std::fs::write(dir.join("Dockerfile"), text).unwrap();
     let mut client = Client::start_with(Client::spawn(), &dir, json!({}), json!({ "offline": true }));
     let u = uri(&dir.join("Dockerfile"));
     client.open(&u, "dockerfile", text);
+    client.diagnostics(&u, Some(1));
     let hover = |client: &mut Client, line: u32, character: u32| {
         client.request(
             "textDocument/hover",
@@ -80,6 +81,11 @@ fn keyword_hovers_and_an_offline_image_hover_answers_at_once() {
     assert!(value.contains("docker.io/library/alpine:3.20.3"), "{value}");
     assert!(value.contains("has not answered"), "{value}");
     assert!(started.elapsed() < Duration::from_secs(3), "offline hover waited {:?}", started.elapsed());
+    // A finding's rule explains itself.
+    let rule = hover(&mut client, 2, 6);
+    let value = rule["contents"]["value"].as_str().unwrap();
+    assert!(value.starts_with("**`package-unpinned`**: "), "{value}");
+    assert_eq!(rule["range"]["start"], json!({ "line": 2, "character": 4 }));
     // Nothing there: no hover.
-    assert!(hover(&mut client, 2, 0).is_null());
+    assert!(hover(&mut client, 3, 0).is_null());
 }

@@ -27,6 +27,9 @@ pub fn hover(workspace: &Workspace, path: &Path, offset: usize, facts: &ImageFac
         FileKind::Dockerfile => dockerfile_hover(file.dockerfile()?, &file.text, offset, facts),
         FileKind::Compose => {
             let compose = workspace.compose(path)?;
+            if let Some(hover) = build_target_hover(workspace, path, &compose, offset, facts) {
+                return Some(hover);
+            }
             let service = compose.services.iter().find(|s| {
                 s.image.as_ref().is_some_and(|i| i.range.start as usize <= offset && offset <= i.range.end as usize)
             })?;
@@ -44,6 +47,9 @@ pub fn hover(workspace: &Workspace, path: &Path, offset: usize, facts: &ImageFac
 fn dockerfile_hover(file: &Dockerfile, text: &str, offset: usize, facts: &ImageFacts) -> Option<Hover> {
     let model = Model::build(file);
     let inside = |r: TextRange| r.start as usize <= offset && offset <= r.end as usize;
+    if let Some(hover) = variable_hover(file, text, &model, offset, facts) {
+        return Some(hover);
+    }
     if let Some(image_use) = model.images.iter().find(|u| inside(u.written)) {
         return Some(Hover {
             range: image_use.written,
@@ -73,6 +79,124 @@ fn dockerfile_hover(file: &Dockerfile, text: &str, offset: usize, facts: &ImageF
         return Some(Hover { range: keyword, markdown: format!("**{}**: {about}", name.to_ascii_uppercase()) });
     }
     None
+}
+
+/// `build.target` of a compose service: the stage it names, and what that stage leaves.
+fn build_target_hover(
+    workspace: &Workspace,
+    path: &Path,
+    compose: &crate::analysis::compose::ComposeFile,
+    offset: usize,
+    facts: &ImageFacts,
+) -> Option<Hover> {
+    let (service, target) = compose.services.iter().find_map(|s| {
+        let target = s.build.as_ref()?.target.as_ref()?;
+        (target.range.start as usize <= offset && offset <= target.range.end as usize).then_some((s, target))
+    })?;
+    let build = service.build.as_ref()?;
+    let dockerfile = crate::analysis::workspace::build_paths(path.parent()?, build)?.1?;
+    let tree = workspace.get(&dockerfile)?.dockerfile()?;
+    let text = &workspace.get(&dockerfile)?.text;
+    let model = Model::build(tree);
+    let stage = model.stages.iter().position(|s| s.name.as_deref() == Some(&target.value.to_ascii_lowercase()))?;
+    let name = dockerfile.file_name().and_then(|n| n.to_str()).unwrap_or("Dockerfile");
+    let from_line = text[tree.instructions[model.stages[stage].from].range().as_range()].lines().next().unwrap_or("");
+    let markdown = format!(
+        "Builds stage `{}` of `{name}`: `{}`\n\n---\n{}",
+        target.value,
+        from_line.trim(),
+        stage_chain_markdown(tree, text, &model, stage, facts)
+    );
+    Some(Hover { range: target.range, markdown })
+}
+
+/// `$NAME` / `${NAME}` at `offset`: its value from the `ARG`s and `ENV`s before it, down to
+/// the base image's `ENV`.
+fn variable_hover(file: &Dockerfile, text: &str, model: &Model, offset: usize, facts: &ImageFacts) -> Option<Hover> {
+    let line_start = text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let dollar = text[line_start..offset.min(text.len())].rfind('$')? + line_start;
+    let rest = &text[dollar + 1..];
+    let (name, len) = if let Some(braced) = rest.strip_prefix('{') {
+        let name: String = braced.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        let close = braced[name.len()..].find('}').map_or(name.len(), |i| name.len() + i + 1);
+        (name, close + 2)
+    } else {
+        let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        let len = name.len() + 1;
+        (name, len)
+    };
+    if name.is_empty() || offset > dollar + len {
+        return None;
+    }
+    let range = TextRange::new(dollar, dollar + len);
+    let index = file.instructions.iter().position(|l| l.range().as_range().contains(&offset))?;
+    let value = variable_value(file, model, index, &name, facts);
+    let markdown = match value {
+        Some((value, from)) => format!("`{name}` = `{value}`\n\n({from})"),
+        None => format!("`{name}` has no value here: no `ARG` or `ENV` before this line sets it, nor the base image."),
+    };
+    Some(Hover { range, markdown })
+}
+
+fn variable_value(
+    file: &Dockerfile,
+    model: &Model,
+    index: usize,
+    name: &str,
+    facts: &ImageFacts,
+) -> Option<(String, String)> {
+    let Some(stage) = model.stage_of(index) else {
+        // Before the first FROM: a global ARG.
+        let arg = model.global_args.iter().rev().find(|a| a.name == name)?;
+        return Some((arg.default.clone().unwrap_or_default(), "a global `ARG` default".into()));
+    };
+    if model.stages[stage].from == index {
+        let arg = model.global_args.iter().rev().find(|a| a.name == name)?;
+        return Some((arg.default.clone().unwrap_or_default(), "a global `ARG` default".into()));
+    }
+    // This stage up to the line, then each parent stage whole, then the base image.
+    let mut stage = stage;
+    let mut end = index;
+    let mut seen = Vec::new();
+    loop {
+        let current = &model.stages[stage];
+        let own = if seen.is_empty() { "this stage" } else { "a parent stage" };
+        for located in file.instructions[current.from + 1..end].iter().rev() {
+            match &located.instruction.kind {
+                Kind::Env(pairs) => {
+                    if let Some(pair) = pairs.iter().rev().find(|p| p.key.value == name) {
+                        return Some((pair.value.value.to_string(), format!("set by `ENV` in {own}")));
+                    }
+                }
+                Kind::Arg(decls) if seen.is_empty() => {
+                    if let Some(decl) = decls.iter().rev().find(|d| d.name.value == name) {
+                        let value = decl.default.as_ref().map(|d| d.value.to_string()).or_else(|| {
+                            model.global_args.iter().rev().find(|a| a.name == name).and_then(|a| a.default.clone())
+                        });
+                        let from = "an `ARG` of this stage (overridable with --build-arg)".to_string();
+                        return Some((value.unwrap_or_default(), from));
+                    }
+                }
+                _ => {}
+            }
+        }
+        seen.push(stage);
+        match current.base {
+            Base::Stage(parent) if !seen.contains(&parent) => {
+                stage = parent;
+                end = model.stages[parent].body.end;
+            }
+            Base::Image => {
+                let base = model.images.iter().find(|u| u.instruction == current.from)?;
+                let config = facts.config(&base.facts_key())?;
+                return config.env.iter().rev().find_map(|e| {
+                    let (k, v) = e.split_once('=')?;
+                    (k == name).then(|| (v.to_string(), format!("`ENV` inherited from `{}`", base.expansion.value)))
+                });
+            }
+            _ => return None,
+        }
+    }
 }
 
 fn file_index(file: &Dockerfile, start: u32) -> usize {

@@ -28,4 +28,6 @@ mod tests;
 #[cfg(test)]
 mod tests_actions;
 #[cfg(test)]
+mod tests_hover;
+#[cfg(test)]
 mod tests_compose;

@@ -24,6 +24,8 @@ pub struct Document {
     /// The YAML tree of a compose file.
     /// Shared with the workspace copy, so an edit does not copy the tree.
     pub yaml: Option<std::sync::Arc<Yaml>>,
+    /// The findings last published (range and rule), for hovers that explain a rule.
+    pub published: Vec<(crate::syntax::TextRange, crate::analysis::Rule)>,
 }
 
 /// A change as the protocol sends it: a range (or none for the whole text) and new text.
@@ -54,7 +56,17 @@ impl Document {
         let dockerfile = (kind == FileKind::Dockerfile).then(|| Dockerfile::parse(&text));
         let yaml = (kind == FileKind::Compose).then(|| std::sync::Arc::new(Yaml::parse(&text)));
         let path = uri.to_file_path().map(|p| p.into_owned()).unwrap_or_else(|| PathBuf::from(uri.path().as_str()));
-        Document { uri, path, version, kind, rope: Rope::from_str(&text), text, dockerfile, yaml }
+        Document {
+            uri,
+            path,
+            version,
+            kind,
+            rope: Rope::from_str(&text),
+            text,
+            dockerfile,
+            yaml,
+            published: Vec::new(),
+        }
     }
 
     /// The document as a workspace file (it overrides the copy on disk).

@@ -30,6 +30,10 @@ pub async fn run(shared: Arc<Shared>) {
             };
             crate::lsp::lookups::schedule(&shared, snapshot.asked.take());
             let encoding = shared.state().encoding;
+            let published = match &analysis {
+                Analysis::Diagnostics(found) => found.iter().map(|d| (d.range, d.rule)).collect(),
+                Analysis::TooLarge => Vec::new(),
+            };
             let diagnostics = match analysis {
                 Analysis::Diagnostics(found) => found
                     .iter()
@@ -47,8 +51,12 @@ pub async fn run(shared: Arc<Shared>) {
                 }],
             };
             let _guard = shared.publish_lock.lock().await;
-            let current = shared.state().documents.get(&State::key(&snapshot.uri)).map(|d| d.version);
-            if current == Some(snapshot.version) {
+            let current = {
+                let mut state = shared.state();
+                let doc = state.documents.get_mut(&State::key(&snapshot.uri)).filter(|d| d.version == snapshot.version);
+                doc.map(|d| d.published = published).is_some()
+            };
+            if current {
                 shared.client.publish_diagnostics(snapshot.uri, diagnostics, Some(snapshot.version)).await;
             }
         }

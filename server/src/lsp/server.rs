@@ -433,11 +433,17 @@ impl LanguageServer for Server {
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let position = params.text_document_position_params;
-        let (workspace, path, rope, offset, encoding) = {
+        let (workspace, path, rope, offset, encoding, rules) = {
             let state = self.shared.state();
             let Some(doc) = state.documents.get(&State::key(&position.text_document.uri)) else { return Ok(None) };
             let offset = crate::text::offset(&doc.rope, convert::line_col(position.position), state.encoding).offset;
-            (state.workspace.clone(), doc.path.clone(), doc.rope.clone(), offset, state.encoding)
+            let rules: Vec<_> = doc
+                .published
+                .iter()
+                .filter(|(r, _)| r.start as usize <= offset && offset <= r.end as usize)
+                .copied()
+                .collect();
+            (state.workspace.clone(), doc.path.clone(), doc.rope.clone(), offset, state.encoding, rules)
         };
         // A lookup in flight is waited for, up to the registry deadline; then "resolving…".
         let deadline = self.shared.registry().settings().client.timeout;
@@ -448,6 +454,20 @@ impl LanguageServer for Server {
         })
         .await
         .map_err(|_| tower_lsp_server::jsonrpc::Error::internal_error())?;
+        // The rules of the findings under the cursor: what each catches and why.
+        let mut explained: Vec<String> =
+            rules.iter().map(|(_, rule)| format!("**`{}`**: {}", rule.code(), rule.summary())).collect();
+        explained.dedup();
+        let found = match (found, rules.first()) {
+            (Some(mut h), _) if !explained.is_empty() => {
+                h.markdown = format!("{}\n\n---\n{}", h.markdown.trim_end(), explained.join("\n\n"));
+                Some(h)
+            }
+            (None, Some((range, _))) => {
+                Some(crate::analysis::hover::Hover { range: *range, markdown: explained.join("\n\n") })
+            }
+            (found, _) => found,
+        };
         Ok(found.map(|h| Hover {
             contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: h.markdown }),
             range: Some(convert::range(&rope, h.range, encoding)),
