@@ -23,3 +23,4 @@ cargo test --workspace --locked
 
 echo "== benchmark regression check (short mode; ratios within one run)"
 cargo bench --locked --bench parse -- --quick --check
+cargo bench --locked --bench hover -- --quick --check
