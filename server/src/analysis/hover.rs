@@ -392,6 +392,29 @@ pub fn config_markdown(config: &ImageConfig) -> String {
     out
 }
 
+/// What changed between two configs of an image, as `- old` / `+ new` instruction lines:
+/// the inherited instructions first, then the settings a container starts with.
+pub fn config_changes(old: &ImageConfig, new: &ImageConfig) -> Vec<String> {
+    let lines = |c: &ImageConfig| -> Vec<String> {
+        let mut out: Vec<String> = c.history.iter().map(|h| history::instruction(&h.created_by)).collect();
+        out.extend(c.env.iter().map(|e| format!("ENV {e}")));
+        out.extend(c.working_dir.iter().map(|w| format!("WORKDIR {w}")));
+        out.extend(c.user.iter().filter(|u| !u.is_empty()).map(|u| format!("USER {u}")));
+        if !c.volumes.is_empty() {
+            out.push(format!("VOLUME {}", json_list(&c.volumes)));
+        }
+        out.extend(c.entrypoint.iter().map(|e| format!("ENTRYPOINT {}", json_list(e))));
+        out.extend(c.cmd.iter().map(|e| format!("CMD {}", json_list(e))));
+        out
+    };
+    let (before, after) = (lines(old), lines(new));
+    let mut changes: Vec<String> = before.iter().filter(|l| !after.contains(l)).map(|l| format!("- {l}")).collect();
+    changes.extend(after.iter().filter(|l| !before.contains(l)).map(|l| format!("+ {l}")));
+    let mut seen = std::collections::HashSet::new();
+    changes.retain(|c| seen.insert(c.clone()));
+    changes
+}
+
 fn json_list(items: &[String]) -> String {
     serde_json::to_string(items).unwrap_or_default().replace("\",\"", "\", \"")
 }

@@ -30,4 +30,6 @@ mod tests_actions;
 #[cfg(test)]
 mod tests_hover;
 #[cfg(test)]
+mod tests_pin;
+#[cfg(test)]
 mod tests_compose;

@@ -30,7 +30,13 @@ pub fn actions(workspace: &Workspace, path: &Path, range: TextRange, facts: &Ima
     pins(workspace, path, facts)
         .into_iter()
         .filter(|p| overlaps(p.at) || overlaps(p.edit.range))
-        .map(|p| Action { title: p.title, rule: p.rule, diagnostic: p.at, edits: vec![p.edit], preferred: true })
+        .map(|p| Action {
+            preferred: !p.title.starts_with("Keep"),
+            title: p.title,
+            rule: p.rule,
+            diagnostic: p.at,
+            edits: vec![p.edit],
+        })
         .collect()
 }
 
@@ -59,7 +65,14 @@ fn pins(workspace: &Workspace, path: &Path, facts: &ImageFacts) -> Vec<Pin> {
         FileKind::Dockerfile => {
             let Some(tree) = file.dockerfile() else { return Vec::new() };
             let model = Model::build(tree);
-            model.images.iter().filter_map(|u| dockerfile_pin(&model, u, &file.text, facts)).collect()
+            let mut pins: Vec<Pin> =
+                model.images.iter().filter_map(|u| dockerfile_pin(&model, u, &file.text, facts)).collect();
+            pins.extend(
+                model.images.iter().filter(|u| file.text[u.written.as_range()] == u.expansion.value).filter_map(|u| {
+                    keep_pinned(&u.expansion.value, u.platform.as_deref(), u.written, &file.text, facts)
+                }),
+            );
+            pins
         }
         FileKind::Compose => {
             let Some(compose) = workspace.compose(path) else { return Vec::new() };
@@ -73,10 +86,15 @@ fn pins(workspace: &Workspace, path: &Path, facts: &ImageFacts) -> Vec<Pin> {
                     let quoted = file.text[image.range.as_range()].starts_with(['"', '\'']);
                     let quote = usize::from(quoted);
                     let inner = TextRange::new(image.range.start as usize + quote, image.range.end as usize - quote);
-                    (file.text[inner.as_range()] == image.value)
-                        .then(|| pin_at(&image.value, None, inner, inner, facts))
-                        .flatten()
+                    (file.text[inner.as_range()] == image.value).then(|| {
+                        [
+                            pin_at(&image.value, None, inner, inner, facts),
+                            keep_pinned(&image.value, None, inner, &file.text, facts),
+                        ]
+                    })
                 })
+                .flatten()
+                .flatten()
                 .collect()
         }
         _ => Vec::new(),
@@ -135,6 +153,47 @@ fn pin_at(
         }
         (Some(_), None) => None,
     }
+}
+
+/// "Keep the pinned digest": a comment above the line saying what changed between the pinned
+/// image and what the tag points at now, and a pragma that silences `image-pin-stale` there.
+fn keep_pinned(value: &str, platform: Option<&str>, written: TextRange, text: &str, facts: &ImageFacts) -> Option<Pin> {
+    let image = ImageRef::parse(value).ok()?;
+    let (pinned, tag) = (image.digest?, image.tag?);
+    let tagged = facts_key(&value[..tag.end as usize], platform);
+    let now = facts.found(&tagged).filter(|f| !f.digest.is_empty() && f.digest != value[pinned.as_range()])?;
+    let line_start = text[..written.start as usize].rfind('\n').map_or(0, |i| i + 1);
+    let indent: String = text[line_start..].chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+    let mut lines = vec![format!(
+        "driftls: keeping {} although the tag now points at {}.",
+        short(&value[pinned.as_range()]),
+        short(&now.digest)
+    )];
+    match facts.found(&facts_key(value, platform)) {
+        Some(old) => {
+            let changes = crate::analysis::hover::config_changes(&old.config, &now.config);
+            if changes.is_empty() {
+                lines.push("The configs and histories of both read the same.".into());
+            } else {
+                lines.push("What changed (- pinned, + now):".into());
+                lines.extend(changes.iter().take(20).map(|c| format!("  {c}")));
+                if changes.len() > 20 {
+                    lines.push(format!("  … and {} more", changes.len() - 20));
+                }
+            }
+        }
+        None => lines.push("(the pinned image's config was not read; hover the image for details)".into()),
+    }
+    lines.push("driftls-ignore: image-pin-stale".into());
+    let block: String = lines.iter().map(|l| format!("{indent}# {l}\n")).collect();
+    let range =
+        TextRange::new(written.start as usize + pinned.start as usize, written.start as usize + pinned.end as usize);
+    Some(Pin {
+        edit: TextEdit { range: TextRange::empty(line_start), new_text: block },
+        at: range,
+        title: "Keep the pinned digest, and note what changed".into(),
+        rule: Rule::ImagePinStale,
+    })
 }
 
 /// `sha256:0123456789ab…`
