@@ -320,3 +320,30 @@ fn a_multi_platform_image_shows_its_platforms_and_from_platform_picks_the_config
         Some(format!("FROM --platform=linux/arm64 {host}/team/multi:2.0.0@{index}").as_str())
     );
 }
+
+#[test]
+fn a_pin_resolved_later_waits_for_the_registry() {
+    let registry = Registry::start().expect("docker-registry (run tests/registry/install.sh)");
+    let host = registry.host.clone();
+    let digest = registry.push_image("team/late", "3.1.4", &dbt_config("/data")).expect("push");
+    let dir = crate::support::temp_dir("lsp-registry-resolve");
+    let text = format!("FROM {host}/team/late:3.1.4 AS app\n");
+    std::fs::write(dir.join("Dockerfile"), &text).expect("write");
+    let capabilities = json!({ "textDocument": { "codeAction": { "resolveSupport": { "properties": ["edit"] } } } });
+    let client = Client::spawn();
+    let mut client = Client::start_with(client, &dir, capabilities, Value::Null);
+    let u = uri(&dir.join("Dockerfile"));
+    client.open(&u, "dockerfile", &text);
+    let start = "FROM ".len();
+    let end = start + format!("{host}/team/late:3.1.4").len();
+    let action = json!({
+        "title": "Pin to its digest (asks the registry)",
+        "kind": "quickfix",
+        "data": { "pin": { "uri": u, "start": start, "end": end } },
+    });
+    let resolved = client.request("codeAction/resolve", action);
+    assert_eq!(apply(&text, &resolved, &u), format!("FROM {host}/team/late:3.1.4@{digest} AS app\n"), "{resolved}");
+    // A stale range (the document changed) resolves to no edit, not an error.
+    let stale = json!({ "title": "x", "data": { "pin": { "uri": u, "start": 0, "end": 10_000 } } });
+    assert!(client.request("codeAction/resolve", stale).get("edit").is_none());
+}

@@ -40,6 +40,56 @@ pub fn actions(workspace: &Workspace, path: &Path, range: TextRange, facts: &Ima
         .collect()
 }
 
+/// Unpinned images overlapping `range` whose digest nobody has looked up yet: the ranges of
+/// their findings. The server offers these as actions resolved later (`codeAction/resolve`).
+pub fn pending(workspace: &Workspace, path: &Path, range: TextRange, facts: &ImageFacts) -> Vec<TextRange> {
+    let overlaps = |r: TextRange| r.start <= range.end && range.start <= r.end;
+    let Some(file) = workspace.get(path) else { return Vec::new() };
+    let mut out = Vec::new();
+    let mut consider = |value: &str, platform: Option<&str>, at: TextRange| {
+        let unpinned = ImageRef::parse(value).is_ok_and(|i| i.digest.is_none());
+        if unpinned && overlaps(at) && facts.lookup(&facts_key(value, platform)).is_none() {
+            out.push(at);
+        }
+    };
+    match file.kind {
+        FileKind::Dockerfile => {
+            let Some(tree) = file.dockerfile() else { return Vec::new() };
+            let model = Model::build(tree);
+            for u in &model.images {
+                let literal = file.text[u.written.as_range()] == u.expansion.value;
+                let at = if literal {
+                    Some(u.written)
+                } else {
+                    model
+                        .global_args
+                        .iter()
+                        .find(|a| {
+                            a.default_range.and_then(|r| file.text.get(r.as_range()))
+                                == Some(u.expansion.value.as_str())
+                        })
+                        .and_then(|a| a.default_range)
+                };
+                if let Some(at) = at {
+                    consider(&u.expansion.value, u.platform.as_deref(), at);
+                }
+            }
+        }
+        FileKind::Compose => {
+            let Some(compose) = workspace.compose(path) else { return Vec::new() };
+            for image in compose.services.iter().filter(|s| s.build.is_none()).filter_map(|s| s.image.as_ref()) {
+                let quote = usize::from(file.text[image.range.as_range()].starts_with(['"', '\'']));
+                let inner = TextRange::new(image.range.start as usize + quote, image.range.end as usize - quote);
+                if image.resolved && file.text[inner.as_range()] == image.value {
+                    consider(&image.value, None, inner);
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
 /// One action pinning every unpinned image of the file whose digest is known.
 pub fn pin_all(workspace: &Workspace, path: &Path, facts: &ImageFacts) -> Option<Action> {
     let mut edits: Vec<TextEdit> =

@@ -138,3 +138,14 @@ fn a_stale_pin_is_updated_or_kept_with_what_changed() {
         diagnostics::dockerfile(&file, &kept, &facts, &RuleSettings::default()).iter().map(|d| d.rule.code()).collect();
     assert!(!codes.contains(&"image-pin-stale"), "{codes:?}");
 }
+
+#[test]
+fn images_nobody_looked_up_yet_are_pending() {
+    let text = "FROM python:3.12.7-slim\nFROM reg.example/unknown:2.0.0 AS x\nFROM reg.example/gone:1.0.0\n";
+    let ws = workspace("/w/Dockerfile", text);
+    let mut facts = facts();
+    facts.insert_lookup("reg.example/gone:1.0.0", Lookup::NotFound);
+    let pending = pin::pending(&ws, Path::new("/w/Dockerfile"), TextRange::new(0, text.len()), &facts);
+    let covered: Vec<&str> = pending.iter().map(|r| &text[r.as_range()]).collect();
+    assert_eq!(covered, ["reg.example/unknown:2.0.0"]);
+}

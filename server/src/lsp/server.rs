@@ -244,6 +244,7 @@ impl LanguageServer for Server {
                 }),
                 code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
                     code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::new(PIN_ALL_KIND)]),
+                    resolve_provider: Some(true),
                     ..Default::default()
                 })),
                 ..Default::default()
@@ -345,12 +346,33 @@ impl LanguageServer for Server {
                     .any(|o| kind.as_str() == o.as_str() || kind.as_str().starts_with(&format!("{}.", o.as_str())))
             })
         };
-        let (fixes, pin_all) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let (fixes, pin_all, pending) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let mut fixes = crate::analysis::actions::fixes(&workspace, &path, range, &facts);
             fixes.extend(crate::analysis::pin::actions(&workspace, &path, range, &facts));
-            (fixes, crate::analysis::pin::pin_all(&workspace, &path, &facts))
+            let pending = crate::analysis::pin::pending(&workspace, &path, range, &facts);
+            (fixes, crate::analysis::pin::pin_all(&workspace, &path, &facts), pending)
         }))
         .map_err(|_| tower_lsp_server::jsonrpc::Error::internal_error())?;
+        // Pins whose digest is not known yet: offered now, resolved when asked (the registry's time).
+        let resolvable = self
+            .shared
+            .caps()
+            .text_document
+            .and_then(|t| t.code_action)
+            .and_then(|c| c.resolve_support)
+            .is_some_and(|r| r.properties.iter().any(|p| p == "edit"));
+        let pending: Vec<CodeActionOrCommand> = pending
+            .into_iter()
+            .filter(|_| resolvable && wants(&CodeActionKind::QUICKFIX))
+            .map(|at| {
+                CodeActionOrCommand::CodeAction(CodeAction {
+                    title: "Pin to its digest (asks the registry)".into(),
+                    kind: Some(CodeActionKind::QUICKFIX),
+                    data: Some(serde_json::json!({ "pin": { "uri": uri.as_str(), "start": at.start, "end": at.end } })),
+                    ..Default::default()
+                })
+            })
+            .collect();
         // Images the actions needed but nobody has looked up yet: the next request will have them.
         crate::lsp::lookups::schedule(&self.shared, asked.take());
         let pin_all_kind = CodeActionKind::new(PIN_ALL_KIND);
@@ -399,8 +421,50 @@ impl LanguageServer for Server {
                 })
             })
             .chain(pin_all)
+            .chain(pending)
             .collect();
         Ok(Some(actions))
+    }
+
+    async fn code_action_resolve(&self, mut action: CodeAction) -> Result<CodeAction> {
+        let Some(pin) = action.data.as_ref().and_then(|d| d.get("pin")).cloned() else { return Ok(action) };
+        let (Some(uri), Some(start), Some(end)) =
+            (pin["uri"].as_str().and_then(|u| u.parse::<Uri>().ok()), pin["start"].as_u64(), pin["end"].as_u64())
+        else {
+            return Ok(action);
+        };
+        let at = crate::syntax::TextRange::new(start as usize, end as usize);
+        let (workspace, path, rope, encoding) = {
+            let state = self.shared.state();
+            let Some(doc) = state.documents.get(&State::key(&uri)) else { return Ok(action) };
+            if end as usize > doc.text.len() {
+                return Ok(action);
+            }
+            (state.workspace.clone(), doc.path.clone(), doc.rope.clone(), state.encoding)
+        };
+        let deadline = self.shared.registry().settings().client.timeout;
+        let fixes = crate::lsp::lookups::with_facts(&self.shared, deadline, |facts| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                crate::analysis::pin::actions(&workspace, &path, at, facts)
+            }))
+            .unwrap_or_default()
+        })
+        .await;
+        match fixes.into_iter().find(|f| f.diagnostic == at && f.rule == crate::analysis::Rule::ImageUnpinned) {
+            Some(fix) => {
+                let edits = fix
+                    .edits
+                    .iter()
+                    .map(|e| TextEdit { range: convert::range(&rope, e.range, encoding), new_text: e.new_text.clone() })
+                    .collect();
+                let mut changes = std::collections::HashMap::new();
+                changes.insert(uri, edits);
+                action.title = fix.title;
+                action.edit = Some(WorkspaceEdit { changes: Some(changes), ..Default::default() });
+            }
+            None => action.title = "Pin to its digest: the registry did not answer".into(),
+        }
+        Ok(action)
     }
 
     async fn document_link(&self, params: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
