@@ -347,3 +347,30 @@ fn a_pin_resolved_later_waits_for_the_registry() {
     let stale = json!({ "title": "x", "data": { "pin": { "uri": u, "start": 0, "end": 10_000 } } });
     assert!(client.request("codeAction/resolve", stale).get("edit").is_none());
 }
+
+#[test]
+fn latest_is_pinned_to_the_version_tag_with_the_same_digest() {
+    let registry = Registry::start().expect("docker-registry (run tests/registry/install.sh)");
+    let host = registry.host.clone();
+    let current = registry.push_image("library-ish/node", "latest", &dbt_config("/a")).expect("push latest");
+    assert_eq!(registry.push_image("library-ish/node", "22.11.0", &dbt_config("/a")).expect("push"), current);
+    assert_eq!(registry.push_image("library-ish/node", "22.11", &dbt_config("/a")).expect("push"), current);
+    registry.push_image("library-ish/node", "22.10.0", &dbt_config("/old")).expect("push older");
+    let dir = crate::support::temp_dir("lsp-registry-version-pin");
+    let text = format!("FROM {host}/library-ish/node:latest\nFROM {host}/library-ish/node AS untagged\n");
+    std::fs::write(dir.join("Dockerfile"), &text).expect("write");
+    let capabilities = json!({ "textDocument": { "codeAction": { "resolveSupport": { "properties": ["edit"] } } } });
+    let mut client = Client::start_with(Client::spawn(), &dir, capabilities, Value::Null);
+    let u = uri(&dir.join("Dockerfile"));
+    client.open(&u, "dockerfile", &text);
+    for (line, expected) in [
+        (0, format!("FROM {host}/library-ish/node:22.11.0@{current}")),
+        (1, format!("FROM {host}/library-ish/node:22.11.0@{current} AS untagged")),
+    ] {
+        let offered = action_titled(&mut client, &u, line, None, "Pin to the version tag");
+        assert!(offered.get("edit").is_none(), "resolved later: {offered}");
+        let resolved = client.request("codeAction/resolve", offered);
+        assert_eq!(apply(&text, &resolved, &u).lines().nth(line as usize), Some(expected.as_str()), "{resolved}");
+        assert!(resolved["title"].as_str().unwrap().starts_with("Pin to 22.11.0@sha256:"), "{resolved}");
+    }
+}

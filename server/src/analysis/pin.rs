@@ -90,6 +90,60 @@ pub fn pending(workspace: &Workspace, path: &Path, range: TextRange, facts: &Ima
     out
 }
 
+/// Literal images with a channel tag (`latest`) or none, overlapping `range`: worth a "pin to
+/// the version tag with the same digest" (the registry's tag list says which).
+pub fn version_pin_targets(workspace: &Workspace, path: &Path, range: TextRange) -> Vec<TextRange> {
+    let overlaps = |r: TextRange| r.start <= range.end && range.start <= r.end;
+    let Some(file) = workspace.get(path) else { return Vec::new() };
+    let floating = |value: &str| {
+        ImageRef::parse(value).is_ok_and(|i| {
+            i.digest.is_none()
+                && i.tag.is_none_or(|t| {
+                    crate::analysis::tags::classify_tag(&i, &value[t.as_range()])
+                        == crate::analysis::tags::TagKind::Channel
+                })
+        })
+    };
+    let mut out = Vec::new();
+    match file.kind {
+        FileKind::Dockerfile => {
+            let Some(tree) = file.dockerfile() else { return out };
+            for u in &Model::build(tree).images {
+                if overlaps(u.written)
+                    && file.text[u.written.as_range()] == u.expansion.value
+                    && floating(&u.expansion.value)
+                {
+                    out.push(u.written);
+                }
+            }
+        }
+        FileKind::Compose => {
+            let Some(compose) = workspace.compose(path) else { return out };
+            for image in compose.services.iter().filter(|s| s.build.is_none()).filter_map(|s| s.image.as_ref()) {
+                let quote = usize::from(file.text[image.range.as_range()].starts_with(['"', '\'']));
+                let inner = TextRange::new(image.range.start as usize + quote, image.range.end as usize - quote);
+                if overlaps(inner) && file.text[inner.as_range()] == image.value && floating(&image.value) {
+                    out.push(inner);
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// The edit that turns `value` (written at `written`) into `name:version@digest`.
+pub fn version_pin_edit(value: &str, written: TextRange, version: &str, digest: &str) -> Option<TextEdit> {
+    let image = ImageRef::parse(value).ok()?;
+    let start = written.start as usize;
+    let range = match image.tag {
+        Some(tag) => TextRange::new(start + tag.start as usize, written.end as usize),
+        None => TextRange::empty(written.end as usize),
+    };
+    let new_text = if image.tag.is_some() { format!("{version}@{digest}") } else { format!(":{version}@{digest}") };
+    Some(TextEdit { range, new_text })
+}
+
 /// One action pinning every unpinned image of the file whose digest is known.
 pub fn pin_all(workspace: &Workspace, path: &Path, facts: &ImageFacts) -> Option<Action> {
     let mut edits: Vec<TextEdit> =

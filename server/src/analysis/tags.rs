@@ -50,6 +50,31 @@ const SERIES_WORDS: [&str; 30] = [
 /// Official images whose releases have two version numbers (`postgres:16.4`).
 const TWO_PART_RELEASES: [&str; 2] = ["postgres", "eclipse-temurin"];
 
+/// Tags worth asking about when looking for a version tag that names the same image as
+/// `current` (`latest`, `20-slim`, or none): version-shaped tags (`22.11.0`, `v1.2.3`) with the
+/// same suffix (`-slim`), most specific and newest first, at most `limit`.
+pub fn version_candidates(tags: &[String], current: Option<&str>, limit: usize) -> Vec<String> {
+    let suffix = |t: &str| t.split_once('-').map(|(_, s)| s.to_string());
+    let wanted_suffix = current.filter(|c| !CHANNELS.contains(c)).and_then(suffix);
+    let prefix: Option<Vec<u64>> = current.and_then(|c| numbers(c.split('-').next().unwrap_or(c)));
+    let mut candidates: Vec<(Vec<u64>, &String)> = tags
+        .iter()
+        .filter(|t| suffix(t) == wanted_suffix)
+        .filter_map(|t| numbers(t.split('-').next().unwrap_or(t)).map(|n| (n, t)))
+        // A series tag (`20`) only matches versions inside it (`20.18.1`).
+        .filter(|(n, _)| prefix.as_ref().is_none_or(|p| n.len() > p.len() && n.starts_with(p)))
+        .filter(|(n, _)| n.len() >= 2)
+        .collect();
+    candidates.sort_by(|a, b| b.0.cmp(&a.0).then(b.0.len().cmp(&a.0.len())));
+    candidates.into_iter().take(limit).map(|(_, t)| t.clone()).collect()
+}
+
+/// `v1.2.3` → `[1, 2, 3]`; `None` when not all dot-separated numbers.
+fn numbers(version: &str) -> Option<Vec<u64>> {
+    let version = version.strip_prefix('v').unwrap_or(version);
+    version.split('.').map(|n| n.parse::<u64>().ok()).collect()
+}
+
 pub fn classify_tag(image: &ImageRef, tag: &str) -> TagKind {
     let lower = tag.to_ascii_lowercase();
     let parts: Vec<&str> = lower.split(['-', '_']).collect();
@@ -114,5 +139,23 @@ mod tests {
             let tag = &text[image.tag.unwrap().as_range()];
             assert_eq!(classify_tag(&image, tag), expected, "{text}");
         }
+    }
+}
+
+#[cfg(test)]
+mod candidate_tests {
+    use super::version_candidates;
+
+    #[test]
+    fn version_candidates_are_specific_same_suffix_newest_first() {
+        let tags: Vec<String> =
+            ["latest", "22", "22.11", "22.11.0", "22.10.0", "21.7.3", "22.11.0-slim", "lts", "v23.0.0", "1.0.0.0.0.0"]
+                .iter()
+                .map(|t| t.to_string())
+                .collect();
+        assert_eq!(version_candidates(&tags, Some("latest"), 4), ["v23.0.0", "22.11.0", "22.11", "22.10.0"]);
+        assert_eq!(version_candidates(&tags, Some("22"), 3), ["22.11.0", "22.11", "22.10.0"]);
+        assert_eq!(version_candidates(&tags, Some("22-slim"), 3), ["22.11.0-slim"]);
+        assert_eq!(version_candidates(&tags, None, 2), ["v23.0.0", "22.11.0"]);
     }
 }

@@ -176,6 +176,55 @@ impl Server {
     }
 }
 
+impl Server {
+    /// "Pin to the version tag with the same digest": the image's digest (from the facts, or
+    /// looked up now), then the repository's tag list and a few `HEAD`s.
+    async fn resolve_version_pin(&self, mut action: CodeAction, target: &Value) -> CodeAction {
+        let (Some(uri), Some(start), Some(end)) = (
+            target["uri"].as_str().and_then(|u| u.parse::<Uri>().ok()),
+            target["start"].as_u64().map(|n| n as usize),
+            target["end"].as_u64().map(|n| n as usize),
+        ) else {
+            return action;
+        };
+        let (value, rope, encoding) = {
+            let state = self.shared.state();
+            let Some(doc) = state.documents.get(&State::key(&uri)) else { return action };
+            let Some(value) = doc.text.get(start..end) else { return action };
+            (value.to_string(), doc.rope.clone(), state.encoding)
+        };
+        let service = self.shared.registry();
+        let deadline = service.settings().client.timeout;
+        let digest = crate::lsp::lookups::with_facts(&self.shared, deadline, |facts| {
+            facts.found(&value).map(|f| f.digest.clone()).filter(|d| !d.is_empty())
+        })
+        .await;
+        let version = match &digest {
+            Some(d) => tokio::time::timeout(deadline * 2, service.version_tag(&value, d))
+                .await
+                .ok()
+                .and_then(|r| r.ok())
+                .flatten(),
+            None => None,
+        };
+        let written = crate::syntax::TextRange::new(start, end);
+        match (digest, version) {
+            (Some(digest), Some(version)) => {
+                if let Some(edit) = crate::analysis::pin::version_pin_edit(&value, written, &version, &digest) {
+                    let mut changes = std::collections::HashMap::new();
+                    let range = convert::range(&rope, edit.range, encoding);
+                    changes.insert(uri, vec![TextEdit { range, new_text: edit.new_text }]);
+                    action.title = format!("Pin to {version}@{}", &digest[..digest.len().min(19)]);
+                    action.edit = Some(WorkspaceEdit { changes: Some(changes), ..Default::default() });
+                }
+            }
+            (Some(_), None) => action.title = "No version tag has the same digest".into(),
+            (None, _) => action.title = "Pin to a version tag: the registry did not answer".into(),
+        }
+        action
+    }
+}
+
 /// The source action that pins every image of a file.
 const PIN_ALL_KIND: &str = "source.pinDigests.driftls";
 
@@ -349,7 +398,16 @@ impl LanguageServer for Server {
         let (fixes, pin_all, pending) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let mut fixes = crate::analysis::actions::fixes(&workspace, &path, range, &facts);
             fixes.extend(crate::analysis::pin::actions(&workspace, &path, range, &facts));
-            let pending = crate::analysis::pin::pending(&workspace, &path, range, &facts);
+            let mut pending: Vec<(&str, crate::syntax::TextRange)> =
+                crate::analysis::pin::pending(&workspace, &path, range, &facts)
+                    .into_iter()
+                    .map(|at| ("pin", at))
+                    .collect();
+            pending.extend(
+                crate::analysis::pin::version_pin_targets(&workspace, &path, range)
+                    .into_iter()
+                    .map(|at| ("versionPin", at)),
+            );
             (fixes, crate::analysis::pin::pin_all(&workspace, &path, &facts), pending)
         }))
         .map_err(|_| tower_lsp_server::jsonrpc::Error::internal_error())?;
@@ -364,11 +422,15 @@ impl LanguageServer for Server {
         let pending: Vec<CodeActionOrCommand> = pending
             .into_iter()
             .filter(|_| resolvable && wants(&CodeActionKind::QUICKFIX))
-            .map(|at| {
+            .map(|(what, at)| {
+                let title = match what {
+                    "pin" => "Pin to its digest (asks the registry)",
+                    _ => "Pin to the version tag with the same digest (asks the registry)",
+                };
                 CodeActionOrCommand::CodeAction(CodeAction {
-                    title: "Pin to its digest (asks the registry)".into(),
+                    title: title.into(),
                     kind: Some(CodeActionKind::QUICKFIX),
-                    data: Some(serde_json::json!({ "pin": { "uri": uri.as_str(), "start": at.start, "end": at.end } })),
+                    data: Some(serde_json::json!({ what: { "uri": uri.as_str(), "start": at.start, "end": at.end } })),
                     ..Default::default()
                 })
             })
@@ -427,6 +489,9 @@ impl LanguageServer for Server {
     }
 
     async fn code_action_resolve(&self, mut action: CodeAction) -> Result<CodeAction> {
+        if let Some(target) = action.data.as_ref().and_then(|d| d.get("versionPin")).cloned() {
+            return Ok(self.resolve_version_pin(action, &target).await);
+        }
         let Some(pin) = action.data.as_ref().and_then(|d| d.get("pin")).cloned() else { return Ok(action) };
         let (Some(uri), Some(start), Some(end)) =
             (pin["uri"].as_str().and_then(|u| u.parse::<Uri>().ok()), pin["start"].as_u64(), pin["end"].as_u64())

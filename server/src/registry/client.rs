@@ -279,6 +279,36 @@ impl RegistryClient {
         Err(last)
     }
 
+    /// Up to `limit` tags of the image's repository (one page of `tags/list`).
+    pub async fn tags(&self, text: &str, auth: &RegistryAuth, limit: usize) -> Result<Vec<String>, LookupError> {
+        let image = ImageRef::parse(text).map_err(|e| LookupError::Malformed(format!("{text}: {e:?}")))?;
+        let endpoint = Endpoint::of(&image);
+        self.allowed(&endpoint).await?;
+        let reference = reference(text, &image, &endpoint);
+        let mut last = LookupError::Offline;
+        for plain in self.schemes(&endpoint) {
+            let attempt = tokio::time::timeout(self.settings.timeout, async {
+                let (url, authorization, _) = self.prepare(&endpoint, &reference, auth, plain).await;
+                let base = url.split("/manifests/").next().unwrap_or(&url).to_string();
+                manifest::get_json(&self.http, &format!("{base}/tags/list?n={limit}"), authorization.as_deref()).await
+            })
+            .await
+            .unwrap_or(Err(LookupError::Timeout));
+            match attempt {
+                Err(LookupError::Network(e)) => last = LookupError::Network(e),
+                Err(e) => return Err(e),
+                Ok(list) => {
+                    if plain {
+                        self.remember_plain(&endpoint);
+                    }
+                    let tags = list["tags"].as_array().map(|t| t.iter().filter_map(|v| v.as_str()).map(str::to_string));
+                    return Ok(tags.map(|t| t.take(limit).collect()).unwrap_or_default());
+                }
+            }
+        }
+        Err(last)
+    }
+
     /// The manifest `reference` names and its digest, with the oci-client that holds the
     /// registry's token (for the config blob). HTTPS first; plain HTTP for loopback and
     /// insecure registries when HTTPS gets no answer, as Docker does.

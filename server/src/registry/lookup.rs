@@ -42,6 +42,9 @@ impl Default for LookupSettings {
     }
 }
 
+/// At most this many tags are probed when looking for a version tag.
+pub const MAX_VERSION_PROBES: usize = 12;
+
 /// At most this many registry requests at once.
 const MAX_CONCURRENT_REQUESTS: usize = 8;
 
@@ -96,6 +99,32 @@ impl ImageService {
             None => self.tags.try_get_with(key.to_string(), self.fetch_tag(key.to_string())).await,
         };
         result.map_err(|e| (*e).clone())
+    }
+
+    /// A version tag of the same repository that points at `digest` (for `latest` or a series
+    /// tag): one tag list and at most [`MAX_VERSION_PROBES`] `HEAD` requests, made together.
+    pub async fn version_tag(&self, reference: &str, digest: &str) -> Result<Option<String>, LookupError> {
+        let image = ImageRef::parse(reference).map_err(|e| LookupError::Malformed(format!("{reference}: {e:?}")))?;
+        let current = image.tag.map(|t| &reference[t.as_range()]);
+        let name = name_of(reference).to_string();
+        let auth = self.auth(reference).await;
+        let tags = {
+            let _permit = self.permits.acquire().await.map_err(|_| LookupError::Offline)?;
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            self.client.tags(reference, &auth, 1000).await?
+        };
+        let candidates = crate::analysis::tags::version_candidates(&tags, current, MAX_VERSION_PROBES);
+        let probes = candidates.iter().map(|tag| {
+            let text = format!("{name}:{tag}");
+            let auth = auth.clone();
+            async move {
+                let _permit = self.permits.acquire().await.ok()?;
+                self.requests.fetch_add(1, Ordering::Relaxed);
+                self.client.digest(&text, &auth).await.ok()
+            }
+        });
+        let digests = futures::future::join_all(probes).await;
+        Ok(candidates.into_iter().zip(digests).find(|(_, d)| d.as_deref() == Some(digest)).map(|(t, _)| t))
     }
 
     /// The registry host of a lookup key, for reporting failures once per registry.

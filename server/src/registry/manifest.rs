@@ -89,6 +89,20 @@ pub async fn get(
     Ok((manifest, digest))
 }
 
+/// `GET` a small JSON document (a tag list) under the manifest size cap.
+pub async fn get_json(http: &reqwest::Client, url: &str, auth: Option<&str>) -> Result<serde_json::Value, LookupError> {
+    let mut response = send(http.get(url), auth).await?;
+    check_status(response.status().as_u16(), url)?;
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(transport)? {
+        if body.len() + chunk.len() > MAX_MANIFEST_BYTES {
+            return Err(LookupError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&body).map_err(|e| LookupError::Malformed(format!("{}: {e}", without_query(url))))
+}
+
 async fn send(request: reqwest::RequestBuilder, auth: Option<&str>) -> Result<reqwest::Response, LookupError> {
     let request = request.header(ACCEPT, ACCEPTED);
     let request = match auth {
