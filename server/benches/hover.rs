@@ -41,6 +41,7 @@ fn facts() -> ImageFacts {
         platforms: vec!["linux/amd64".into(), "linux/arm64".into()],
         platform: Some("linux/amd64".into()),
         config,
+        cached_for: None,
     };
     facts.insert_lookup("ghcr.io/dbt-labs/dbt-core:1.4.1", Lookup::Found(Arc::new(found)));
     facts

@@ -374,3 +374,26 @@ fn latest_is_pinned_to_the_version_tag_with_the_same_digest() {
         assert!(resolved["title"].as_str().unwrap().starts_with("Pin to 22.11.0@sha256:"), "{resolved}");
     }
 }
+
+#[test]
+fn pin_all_on_five_images_is_one_edit_with_five_digests() {
+    let registry = Registry::start().expect("docker-registry (run tests/registry/install.sh)");
+    let host = registry.host.clone();
+    let digests: Vec<String> = (1..=5)
+        .map(|i| registry.push_image(&format!("team/svc{i}"), "1.0.0", &dbt_config(&format!("/v{i}"))).expect("push"))
+        .collect();
+    let dir = crate::support::temp_dir("lsp-registry-pin-all");
+    let text: String = (1..=5).map(|i| format!("FROM {host}/team/svc{i}:1.0.0 AS s{i}\n")).collect();
+    std::fs::write(dir.join("Dockerfile"), &text).expect("write");
+    let capabilities = json!({ "textDocument": { "codeAction": { "resolveSupport": { "properties": ["edit"] } } } });
+    let mut client = Client::start_with(Client::spawn(), &dir, capabilities, Value::Null);
+    let u = uri(&dir.join("Dockerfile"));
+    client.open(&u, "dockerfile", &text);
+    let offered = action_titled(&mut client, &u, 0, Some("source"), "Pin all images");
+    let action = if offered.get("edit").is_some() { offered } else { client.request("codeAction/resolve", offered) };
+    assert_eq!(action["title"], json!("Pin all images in this file (5 digests)"), "{action}");
+    assert_eq!(action["edit"]["changes"][&u].as_array().map(Vec::len), Some(5));
+    let expected: String =
+        (1..=5).map(|i| format!("FROM {host}/team/svc{i}:1.0.0@{} AS s{i}\n", digests[i - 1])).collect();
+    assert_eq!(apply(&text, &action, &u), expected);
+}

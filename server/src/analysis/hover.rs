@@ -306,6 +306,9 @@ pub fn image_markdown(value: &str, image: &ImageRef, platform: Option<&str>, fac
                     found.platform.as_deref().unwrap_or("?")
                 );
             }
+            if let Some(age) = found.cached_for.filter(|a| a.as_secs() >= 60) {
+                let _ = writeln!(out, "*From the disk cache: the registry said this {} ago.*\n", human(age));
+            }
             if let Some(created) = &found.config.created {
                 let _ = writeln!(out, "Created: {created}\n");
             }
@@ -313,6 +316,17 @@ pub fn image_markdown(value: &str, image: &ImageRef, platform: Option<&str>, fac
         }
     }
     out
+}
+
+/// `90 s` → `1 minute`, `3 h` → `3 hours`, …
+fn human(age: std::time::Duration) -> String {
+    let minutes = age.as_secs() / 60;
+    let (n, unit) = match minutes {
+        0..60 => (minutes, "minute"),
+        60..2880 => (minutes / 60, "hour"),
+        _ => (minutes / 1440, "day"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
 
 /// `python:3.12` → `docker.io/library/python:3.12`.

@@ -59,7 +59,7 @@ impl ImageConfig {
 }
 
 /// What the registry said about an image reference.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Found {
     /// What the reference resolves to now: for a multi-platform image, the index digest.
     pub digest: String,
@@ -68,6 +68,9 @@ pub struct Found {
     /// The platform whose config was read.
     pub platform: Option<String>,
     pub config: ImageConfig,
+    /// How old the answer was when read from the disk cache (`None`: from the registry now).
+    #[serde(skip)]
+    pub cached_for: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +100,7 @@ impl Asked {
 impl ImageFacts {
     /// Records `config` for `reference` (a test helper: the digest is unknown).
     pub fn insert(&mut self, reference: impl Into<String>, config: ImageConfig) {
-        let found = Found { digest: String::new(), platforms: Vec::new(), platform: None, config };
+        let found = Found { config, ..Found::default() };
         self.insert_lookup(reference, Lookup::Found(Arc::new(found)));
     }
 

@@ -276,7 +276,7 @@ fn volume_from_image_facts() {
 }
 
 fn found(digest: &str, config: ImageConfig) -> Lookup {
-    Lookup::Found(std::sync::Arc::new(Found { digest: digest.into(), platforms: Vec::new(), platform: None, config }))
+    Lookup::Found(std::sync::Arc::new(Found { digest: digest.into(), config, ..Found::default() }))
 }
 
 #[test]

@@ -74,6 +74,7 @@ fn dbt_facts() -> ImageFacts {
         platforms: vec!["linux/amd64".into(), "linux/arm64".into()],
         platform: Some("linux/amd64".into()),
         config,
+        cached_for: None,
     };
     facts.insert_lookup("ghcr.io/dbt-labs/dbt-core:1.4.1", Lookup::Found(Arc::new(found)));
     facts
@@ -200,4 +201,32 @@ fn compose_build_target_names_its_stage() {
 #[test]
 fn nothing_to_say_is_no_hover() {
     check(&[("/w/Dockerfile", "FROM scratch\n\n$0\n")], &ImageFacts::default(), expect!["(no hover)"]);
+}
+
+#[test]
+fn an_answer_from_the_disk_cache_says_how_old_it_is() {
+    let mut facts = ImageFacts::default();
+    let found = Found {
+        digest: format!("sha256:{}", "e".repeat(64)),
+        cached_for: Some(std::time::Duration::from_secs(2 * 3600 + 5)),
+        ..Found::default()
+    };
+    facts.insert_lookup("alpine:3.20.3", Lookup::Found(Arc::new(found)));
+    check(
+        &[("/w/Dockerfile", "FROM alp$0ine:3.20.3\n")],
+        &facts,
+        expect![[r#"
+            `alpine:3.20.3`
+            **`docker.io/library/alpine:3.20.3`**
+
+            Resolves now to `sha256:eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee` (not pinned: pin it as `alpine:3.20.3@sha256:eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee`).
+
+            *From the disk cache: the registry said this 2 hours ago.*
+
+            A container starts with:
+            ```dockerfile
+            USER root (default)
+            ```
+        "#]],
+    );
 }

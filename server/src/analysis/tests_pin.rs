@@ -22,7 +22,7 @@ fn found(digest: &str, history: &[&str], user: &str) -> Lookup {
         user: Some(user.into()),
         ..Default::default()
     };
-    Lookup::Found(Arc::new(Found { digest: digest.into(), platforms: Vec::new(), platform: None, config }))
+    Lookup::Found(Arc::new(Found { digest: digest.into(), config, ..Found::default() }))
 }
 
 fn facts() -> ImageFacts {

@@ -177,6 +177,40 @@ impl Server {
 }
 
 impl Server {
+    /// "Pin all images in this file": waits for the lookups still running (all at once), then
+    /// one edit with every digest known.
+    async fn resolve_pin_all(&self, mut action: CodeAction, target: &Value) -> CodeAction {
+        let Some(uri) = target["uri"].as_str().and_then(|u| u.parse::<Uri>().ok()) else { return action };
+        let (workspace, path, rope, encoding) = {
+            let state = self.shared.state();
+            let Some(doc) = state.documents.get(&State::key(&uri)) else { return action };
+            (state.workspace.clone(), doc.path.clone(), doc.rope.clone(), state.encoding)
+        };
+        let deadline = self.shared.registry().settings().client.timeout;
+        let all = crate::lsp::lookups::with_facts(&self.shared, deadline, |facts| {
+            let whole = crate::syntax::TextRange::new(0, workspace.get(&path).map_or(0, |f| f.text.len()));
+            // Ask about every image, so that all lookups start together.
+            let _ = crate::analysis::pin::pending(&workspace, &path, whole, facts);
+            crate::analysis::pin::pin_all(&workspace, &path, facts)
+        })
+        .await;
+        match all {
+            Some(fix) => {
+                let edits = fix
+                    .edits
+                    .iter()
+                    .map(|e| TextEdit { range: convert::range(&rope, e.range, encoding), new_text: e.new_text.clone() })
+                    .collect();
+                let mut changes = std::collections::HashMap::new();
+                changes.insert(uri, edits);
+                action.title = fix.title;
+                action.edit = Some(WorkspaceEdit { changes: Some(changes), ..Default::default() });
+            }
+            None => action.title = "Pin all images: the registry did not answer".into(),
+        }
+        action
+    }
+
     /// "Pin to the version tag with the same digest": the image's digest (from the facts, or
     /// looked up now), then the repository's tag list and a few `HEAD`s.
     async fn resolve_version_pin(&self, mut action: CodeAction, target: &Value) -> CodeAction {
@@ -395,7 +429,7 @@ impl LanguageServer for Server {
                     .any(|o| kind.as_str() == o.as_str() || kind.as_str().starts_with(&format!("{}.", o.as_str())))
             })
         };
-        let (fixes, pin_all, pending) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let (fixes, pin_all, pending, file_pending) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let mut fixes = crate::analysis::actions::fixes(&workspace, &path, range, &facts);
             fixes.extend(crate::analysis::pin::actions(&workspace, &path, range, &facts));
             let mut pending: Vec<(&str, crate::syntax::TextRange)> =
@@ -408,7 +442,9 @@ impl LanguageServer for Server {
                     .into_iter()
                     .map(|at| ("versionPin", at)),
             );
-            (fixes, crate::analysis::pin::pin_all(&workspace, &path, &facts), pending)
+            let whole = crate::syntax::TextRange::new(0, workspace.get(&path).map_or(0, |f| f.text.len()));
+            let file_pending = !crate::analysis::pin::pending(&workspace, &path, whole, &facts).is_empty();
+            (fixes, crate::analysis::pin::pin_all(&workspace, &path, &facts), pending, file_pending)
         }))
         .map_err(|_| tower_lsp_server::jsonrpc::Error::internal_error())?;
         // Pins whose digest is not known yet: offered now, resolved when asked (the registry's time).
@@ -438,7 +474,16 @@ impl LanguageServer for Server {
         // Images the actions needed but nobody has looked up yet: the next request will have them.
         crate::lsp::lookups::schedule(&self.shared, asked.take());
         let pin_all_kind = CodeActionKind::new(PIN_ALL_KIND);
-        let pin_all = pin_all.filter(|_| wants(&pin_all_kind)).map(|fix| {
+        // With digests still unknown, "pin all" is resolved later, when every lookup has answered.
+        let pin_all_later = (file_pending && resolvable && wants(&pin_all_kind)).then(|| {
+            CodeActionOrCommand::CodeAction(CodeAction {
+                title: "Pin all images in this file (asks the registry)".into(),
+                kind: Some(pin_all_kind.clone()),
+                data: Some(serde_json::json!({ "pinAll": { "uri": uri.as_str() } })),
+                ..Default::default()
+            })
+        });
+        let pin_all = pin_all.filter(|_| wants(&pin_all_kind) && pin_all_later.is_none()).map(|fix| {
             let edits = fix
                 .edits
                 .iter()
@@ -483,6 +528,7 @@ impl LanguageServer for Server {
                 })
             })
             .chain(pin_all)
+            .chain(pin_all_later)
             .chain(pending)
             .collect();
         Ok(Some(actions))
@@ -491,6 +537,9 @@ impl LanguageServer for Server {
     async fn code_action_resolve(&self, mut action: CodeAction) -> Result<CodeAction> {
         if let Some(target) = action.data.as_ref().and_then(|d| d.get("versionPin")).cloned() {
             return Ok(self.resolve_version_pin(action, &target).await);
+        }
+        if let Some(target) = action.data.as_ref().and_then(|d| d.get("pinAll")).cloned() {
+            return Ok(self.resolve_pin_all(action, &target).await);
         }
         let Some(pin) = action.data.as_ref().and_then(|d| d.get("pin")).cloned() else { return Ok(action) };
         let (Some(uri), Some(start), Some(end)) =

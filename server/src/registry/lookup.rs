@@ -177,7 +177,8 @@ impl ImageService {
         let platform = platform.unwrap_or(&self.settings.client.platform).to_string();
         let disk_key =
             format!("{}@{} {platform}", name_of(reference), reference.rsplit_once('@').map_or("", |(_, d)| d));
-        if let Some((found, _)) = self.disk_get::<Found>("images", &disk_key) {
+        if let Some((mut found, age)) = self.disk_get::<Found>("images", &disk_key) {
+            found.cached_for = Some(age);
             return Ok(Lookup::Found(Arc::new(found)));
         }
         let auth = self.auth(reference).await;
@@ -193,6 +194,7 @@ impl ImageService {
                     platforms: resolved.platforms,
                     platform: resolved.platform,
                     config: resolved.config,
+                    cached_for: None,
                 };
                 self.disk_put("images", &disk_key, &found);
                 Ok(Lookup::Found(Arc::new(found)))
