@@ -3,6 +3,8 @@
 //! written; readers resolve them on demand with a depth limit, so alias bombs cost nothing.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+use std::sync::Arc;
 
 use compact_str::CompactString;
 pub use tree_sitter::Point;
@@ -20,8 +22,9 @@ pub struct Node {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NodeKind {
     Scalar(Scalar),
-    Mapping(Vec<Pair>),
-    Sequence(Vec<Node>),
+    /// Children are shared (`Arc`): a subtree an edit did not touch is reused, not copied.
+    Mapping(Arc<[Pair]>),
+    Sequence(Arc<[Node]>),
     Alias(CompactString),
     /// Parsed, but not understood (a tag-only node, a broken region).
     Other,
@@ -85,6 +88,12 @@ pub struct Yaml {
     pub anchors: HashMap<CompactString, Node>,
     /// Whether tree-sitter found a syntax error anywhere.
     pub has_error: bool,
+    /// The converted pairs of the first [`INDEXED_LEVELS`] mapping levels (top-level keys,
+    /// services), by the id of their tree-sitter node in `tree` and by position: the next
+    /// version takes those an edit did not touch instead of converting them again.
+    reusable: Reusable,
+    /// How many of those pairs this version took from the previous one (for tests).
+    reused: usize,
 }
 
 impl std::fmt::Debug for Yaml {
@@ -100,6 +109,8 @@ impl Clone for Yaml {
             root: self.root.clone(),
             anchors: self.anchors.clone(),
             has_error: self.has_error,
+            reusable: self.reusable.clone(),
+            reused: self.reused,
         }
     }
 }
@@ -112,12 +123,23 @@ fn parser() -> Parser {
 }
 
 impl Yaml {
+    fn empty() -> Yaml {
+        Yaml {
+            tree: None,
+            root: None,
+            anchors: HashMap::new(),
+            has_error: false,
+            reusable: Reusable::default(),
+            reused: 0,
+        }
+    }
+
     pub fn parse(text: &str) -> Yaml {
         if text.len() > CHUNK_BYTES {
             return parse_chunked(text);
         }
         let tree = parser().parse(text, None);
-        Yaml::from_tree(tree, text)
+        Yaml::from_tree(tree, text, None)
     }
 
     /// Re-parses after an edit that replaced `old` (a byte range of the old text) with
@@ -132,20 +154,17 @@ impl Yaml {
         self.edit_with_points(old, inserted_len, points, new_text);
     }
 
-    /// The tree after an edit, leaving `self` as it is (only tree-sitter's tree is copied, which
-    /// is cheap): for trees shared between versions.
+    /// The tree after an edit, leaving `self` as it is (tree-sitter's tree is copied, which is
+    /// cheap, and the parts of the YAML tree the edit did not touch are shared): for trees
+    /// shared between versions.
+    ///
+    /// Incremental: a pair of the first two mapping levels (a top-level key, a service) that the
+    /// edit did not touch is taken from `self` instead of being converted again: shared as it
+    /// is before the edit, a copy with its ranges moved after it (see `Converter::reuse`).
+    /// Only the pairs around the edit are read from tree-sitter's tree.
     pub fn edited(&self, old: TextRange, inserted_len: usize, points: EditPoints, new_text: &str) -> Yaml {
-        let mut next = Yaml { tree: self.tree.clone(), root: None, anchors: HashMap::new(), has_error: false };
-        next.edit_with_points(old, inserted_len, points, new_text);
-        next
-    }
-
-    /// Like [`Yaml::edit`], with the row/column points computed by the caller (from a rope,
-    /// without copying the old text).
-    pub fn edit_with_points(&mut self, old: TextRange, inserted_len: usize, points: EditPoints, new_text: &str) {
-        let Some(mut tree) = self.tree.take().filter(|_| new_text.len() <= CHUNK_BYTES) else {
-            *self = Yaml::parse(new_text);
-            return;
+        let Some(mut tree) = self.tree.clone().filter(|_| new_text.len() <= CHUNK_BYTES) else {
+            return Yaml::parse(new_text);
         };
         let start = old.start as usize;
         tree.edit(&InputEdit {
@@ -156,12 +175,27 @@ impl Yaml {
             old_end_position: points.old_end,
             new_end_position: points.new_end,
         });
+        // `self.tree` stays alive until the new tree is read, so a node id of the new tree that
+        // is in `self.reusable` is the very subtree that was converted (not a reused address).
         let tree = parser().parse(new_text, Some(&tree));
-        *self = Yaml::from_tree(tree, new_text);
+        let new_end = start + inserted_len;
+        let shift = Shift {
+            start,
+            old_end: old.end as usize,
+            new_end,
+            next_line: new_text.get(new_end..).and_then(|t| t.find('\n')).map_or(usize::MAX, |i| new_end + i + 1),
+        };
+        Yaml::from_tree(tree, new_text, Some((&self.reusable, shift)))
     }
 
-    fn from_tree(tree: Option<Tree>, text: &str) -> Yaml {
-        let mut yaml = Yaml { tree: None, root: None, anchors: HashMap::new(), has_error: false };
+    /// Like [`Yaml::edit`], with the row/column points computed by the caller (from a rope,
+    /// without copying the old text).
+    pub fn edit_with_points(&mut self, old: TextRange, inserted_len: usize, points: EditPoints, new_text: &str) {
+        *self = self.edited(old, inserted_len, points, new_text);
+    }
+
+    fn from_tree(tree: Option<Tree>, text: &str, previous: Option<(&Reusable, Shift)>) -> Yaml {
+        let mut yaml = Yaml::empty();
         if let Some(tree) = &tree {
             let root = tree.root_node();
             yaml.has_error = root.has_error();
@@ -175,8 +209,26 @@ impl Yaml {
                 }
                 _ => (text, root),
             };
-            let mut converter = Converter { text: source, anchors: &mut yaml.anchors, depth: 0 };
+            // Reuse and the index only for a tree read as it is (not a masked copy, whose node
+            // ids are not `tree`'s), and only without errors (recovery is not local).
+            let clean = !yaml.has_error;
+            if let Some((before, _)) = previous.filter(|_| clean) {
+                yaml.reusable.reserve(before.entries.len());
+            }
+            let mut converter = Converter {
+                text: source,
+                anchors: &mut yaml.anchors,
+                anchors_added: 0,
+                reused: 0,
+                depth: 0,
+                pair_level: 0,
+                parent_old: NO_PARENT,
+                parent_new: NO_PARENT,
+                previous: previous.filter(|_| clean),
+                index: clean.then_some(&mut yaml.reusable),
+            };
             yaml.root = converter.document_root(node);
+            yaml.reused = converter.reused;
         }
         yaml.tree = tree;
         yaml
@@ -224,13 +276,20 @@ impl Yaml {
         if merges.is_empty() {
             return;
         }
-        // Own keys win over merged ones; earlier merges over later ones.
-        let mut seen: std::collections::HashSet<&str> = out.iter().filter_map(|p| p.key.as_str()).collect();
+        // Own keys win over merged ones; earlier merges over later ones. (A set only for long
+        // mappings: a service has a dozen keys, and a set per service was a tenth of a read.)
+        let mut seen: Option<std::collections::HashSet<&str>> =
+            (out.len() > 16).then(|| out.iter().filter_map(|p| p.key.as_str()).collect());
         for m in merges {
             let mut inherited = Vec::new();
             self.collect_pairs(self.resolve(m), &mut inherited, depth + 1);
             for p in inherited {
-                if p.key.as_str().is_none_or(|k| seen.insert(k)) {
+                let new = match (p.key.as_str(), &mut seen) {
+                    (None, _) => true,
+                    (Some(k), Some(seen)) => seen.insert(k),
+                    (Some(k), None) => !out.iter().any(|q| q.key.as_str() == Some(k)),
+                };
+                if new {
                     out.push(p);
                 }
             }
@@ -239,15 +298,37 @@ impl Yaml {
 
     /// `key` of a mapping (merge keys applied), value resolved through aliases.
     pub fn get<'a>(&'a self, node: &'a Node, key: &str) -> Option<&'a Node> {
-        self.merged_pairs(node)
-            .into_iter()
-            .find(|p| p.key.as_str() == Some(key))
-            .and_then(|p| p.value.as_ref())
-            .map(|v| self.resolve(v))
+        self.get_pair(node, key).and_then(|p| p.value.as_ref()).map(|v| self.resolve(v))
     }
 
+    /// The pair [`Yaml::merged_pairs`] would list first for `key`, without listing them.
     pub fn get_pair<'a>(&'a self, node: &'a Node, key: &str) -> Option<&'a Pair> {
-        self.merged_pairs(node).into_iter().find(|p| p.key.as_str() == Some(key))
+        if key == "<<" {
+            return None;
+        }
+        self.find_pair(self.resolve(node), key, 0)
+    }
+
+    /// Own keys first, then each merge in order (as [`Yaml::collect_pairs`] orders them).
+    fn find_pair<'a>(&'a self, node: &'a Node, key: &str, depth: usize) -> Option<&'a Pair> {
+        if depth > 8 {
+            return None;
+        }
+        let pairs = node.pairs();
+        if let Some(p) = pairs.iter().find(|p| p.key.as_str() == Some(key)) {
+            return Some(p);
+        }
+        for merge in pairs.iter().filter(|p| p.key.as_str() == Some("<<")) {
+            let Some(v) = &merge.value else { continue };
+            let found = match &self.resolve(v).kind {
+                NodeKind::Sequence(items) => items.iter().find_map(|m| self.find_pair(self.resolve(m), key, depth + 1)),
+                _ => self.find_pair(self.resolve(v), key, depth + 1),
+            };
+            if found.is_some() {
+                return found;
+            }
+        }
+        None
     }
 }
 
@@ -303,7 +384,7 @@ const CHUNK_BYTES: usize = 256 * 1024;
 /// Reads a large file a top-level entry at a time, and an entry larger than a chunk a group of
 /// its children at a time (each group is a valid indented mapping on its own).
 fn parse_chunked(text: &str) -> Yaml {
-    let mut yaml = Yaml { tree: None, root: None, anchors: HashMap::new(), has_error: false };
+    let mut yaml = Yaml::empty();
     let mut pairs = Vec::new();
     for (start, end) in blocks(text, 0, text.len(), 0) {
         let block = &text[start..end];
@@ -340,45 +421,47 @@ fn parse_chunked(text: &str) -> Yaml {
             kind: NodeKind::Scalar(Scalar { value: key.to_string(), style: ScalarStyle::Plain }),
         };
         let value =
-            Node { range: TextRange::new(children_start, end), anchor: None, kind: NodeKind::Mapping(children) };
+            Node { range: TextRange::new(children_start, end), anchor: None, kind: NodeKind::Mapping(children.into()) };
         pairs.push(Pair { key: key_node, value: Some(value), range: TextRange::new(start, end) });
     }
-    yaml.root = Some(Node { range: TextRange::new(0, text.len()), anchor: None, kind: NodeKind::Mapping(pairs) });
+    yaml.root =
+        Some(Node { range: TextRange::new(0, text.len()), anchor: None, kind: NodeKind::Mapping(pairs.into()) });
     yaml
 }
 
 /// The pairs and anchors of a part parsed at `offset`, moved into place.
 fn merge_part(yaml: &mut Yaml, pairs: &mut Vec<Pair>, part: Yaml, offset: usize) {
-    for (name, mut node) in part.anchors {
-        shift(&mut node, offset);
-        yaml.anchors.insert(name, node);
+    let delta = offset as i64;
+    for (name, node) in part.anchors {
+        yaml.anchors.insert(name, shifted_node(&node, delta));
     }
     if let Some(Node { kind: NodeKind::Mapping(found), .. }) = part.root {
-        for mut p in found {
-            shift(&mut p.key, offset);
-            if let Some(v) = &mut p.value {
-                shift(v, offset);
-            }
-            p.range = p.range.shift(offset);
-            pairs.push(p);
-        }
+        pairs.extend(found.iter().map(|p| shifted_pair(p, delta)));
     }
 }
 
-fn shift(node: &mut Node, offset: usize) {
-    node.range = node.range.shift(offset);
-    match &mut node.kind {
-        NodeKind::Mapping(pairs) => {
-            for p in pairs {
-                shift(&mut p.key, offset);
-                if let Some(v) = &mut p.value {
-                    shift(v, offset);
-                }
-                p.range = p.range.shift(offset);
-            }
-        }
-        NodeKind::Sequence(items) => items.iter_mut().for_each(|i| shift(i, offset)),
-        _ => {}
+fn shifted_range(range: TextRange, delta: i64) -> TextRange {
+    TextRange { start: (i64::from(range.start) + delta) as u32, end: (i64::from(range.end) + delta) as u32 }
+}
+
+/// A copy of `node` moved by `delta` bytes (its text is the same, elsewhere).
+fn shifted_node(node: &Node, delta: i64) -> Node {
+    if delta == 0 {
+        return node.clone();
+    }
+    let kind = match &node.kind {
+        NodeKind::Mapping(pairs) => NodeKind::Mapping(pairs.iter().map(|p| shifted_pair(p, delta)).collect()),
+        NodeKind::Sequence(items) => NodeKind::Sequence(items.iter().map(|i| shifted_node(i, delta)).collect()),
+        other => other.clone(),
+    };
+    Node { range: shifted_range(node.range, delta), anchor: node.anchor.clone(), kind }
+}
+
+fn shifted_pair(pair: &Pair, delta: i64) -> Pair {
+    Pair {
+        key: shifted_node(&pair.key, delta),
+        value: pair.value.as_ref().map(|v| shifted_node(v, delta)),
+        range: shifted_range(pair.range, delta),
     }
 }
 
@@ -509,10 +592,131 @@ fn kind_of(n: tree_sitter::Node<'_>) -> K {
     ids().kinds.get(n.kind_id() as usize).copied().unwrap_or(K::Other)
 }
 
+/// Hashes tree-sitter node ids (addresses) for [`Reusable`].
+#[derive(Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        let h = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = h ^ (h >> 29);
+    }
+}
+
+type IdMap<K> = HashMap<K, u32, BuildHasherDefault<IdHasher>>;
+
+/// The pairs of the first [`INDEXED_LEVELS`] mapping levels as converted, for the next version
+/// to take those an edit did not touch.
+#[derive(Default, Clone)]
+struct Reusable {
+    entries: Vec<Reuse>,
+    /// By the id of the pair's tree-sitter node: tree-sitter's re-parse keeps the subtrees
+    /// before an edit (the same node, so the same conversion).
+    by_id: IdMap<usize>,
+    /// By where the pair starts: after an edit, tree-sitter-yaml builds new nodes (its scanner
+    /// state differs), so a pair there is matched by position instead (see [`Converter::pair`]).
+    by_start: IdMap<u32>,
+}
+
+impl Reusable {
+    fn push(&mut self, id: usize, entry: Reuse) {
+        let i = self.entries.len() as u32;
+        self.by_start.insert(entry.pair.range.start, i);
+        self.by_id.insert(id, i);
+        self.entries.push(entry);
+    }
+
+    fn reserve(&mut self, n: usize) {
+        self.entries.reserve(n);
+        self.by_id.reserve(n);
+        self.by_start.reserve(n);
+    }
+}
+
+#[derive(Clone)]
+struct Reuse {
+    pair: Pair,
+    /// The converter's depth at the pair (its limit makes a conversion depend on it).
+    depth: usize,
+    /// How many pairs it was nested in, and where the one holding it starts.
+    level: usize,
+    parent: u32,
+    kind_id: u16,
+}
+
+/// Where an edit was: `start..old_end` in the old text became `start..new_end`.
+#[derive(Clone, Copy)]
+struct Shift {
+    start: usize,
+    old_end: usize,
+    new_end: usize,
+    /// The start of the first line after the edit's end.
+    next_line: usize,
+}
+
+impl Shift {
+    /// A new offset in the old text, unless it is inside the edit.
+    fn to_old(self, at: usize) -> Option<usize> {
+        if at <= self.start {
+            Some(at)
+        } else if at >= self.new_end {
+            Some(at - self.new_end + self.old_end)
+        } else {
+            None
+        }
+    }
+}
+
+/// The pair nodes inside `n`, not inside each other.
+fn pair_nodes<'t>(n: tree_sitter::Node<'t>, out: &mut Vec<tree_sitter::Node<'t>>, depth: usize) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    let mut cursor = n.walk();
+    for child in n.named_children(&mut cursor) {
+        match kind_of(child) {
+            K::BlockMappingPair | K::FlowPair => out.push(child),
+            _ => pair_nodes(child, out, depth + 1),
+        }
+    }
+}
+
+/// The parent of a top-level pair, or of a pair inside the edit.
+const NO_PARENT: u32 = u32::MAX;
+
+/// Pairs nested in fewer than this many pairs are indexed for reuse: top-level keys and their
+/// entries (services, volumes). Deeper ones are re-read with the entry that holds them.
+const INDEXED_LEVELS: usize = 2;
+
 struct Converter<'t, 'a> {
     text: &'t str,
     anchors: &'a mut HashMap<CompactString, Node>,
+    /// Anchors registered so far (a pair that defines one is not reused: its anchor must be
+    /// registered again).
+    anchors_added: usize,
+    /// Pairs taken from `previous`.
+    reused: usize,
     depth: usize,
+    /// How many pairs the current node is nested in.
+    pair_level: usize,
+    /// Where the innermost pair holding the current node starts in the previous version (for
+    /// matching) and in this one (for the index); [`NO_PARENT`] at the top.
+    parent_old: u32,
+    parent_new: u32,
+    /// The previous version's pairs and the edit since, for an incremental re-read.
+    previous: Option<(&'a Reusable, Shift)>,
+    /// Where this version's pairs are recorded, when it can be reused.
+    index: Option<&'a mut Reusable>,
 }
 
 const MAX_DEPTH: usize = 200;
@@ -549,7 +753,7 @@ impl Converter<'_, '_> {
         (!pairs.is_empty()).then(|| Node {
             range: Converter::range(root),
             anchor: None,
-            kind: NodeKind::Mapping(pairs),
+            kind: NodeKind::Mapping(pairs.into()),
         })
     }
 
@@ -602,6 +806,7 @@ impl Converter<'_, '_> {
                 if let Some(name) = anchor {
                     node.anchor = Some(name.clone());
                     self.anchors.insert(name, node.clone());
+                    self.anchors_added += 1;
                 }
                 Some(node)
             }
@@ -615,7 +820,7 @@ impl Converter<'_, '_> {
                         _ => {}
                     }
                 }
-                Some(Node { range, anchor: None, kind: NodeKind::Mapping(pairs) })
+                Some(Node { range, anchor: None, kind: NodeKind::Mapping(pairs.into()) })
             }
             K::BlockSequence | K::FlowSequence => {
                 let mut items = Vec::new();
@@ -637,13 +842,17 @@ impl Converter<'_, '_> {
                         K::FlowNode => items.extend(self.node(child)),
                         K::FlowPair => {
                             if let Some(p) = self.pair(child) {
-                                items.push(Node { range: p.range, anchor: None, kind: NodeKind::Mapping(vec![p]) });
+                                items.push(Node {
+                                    range: p.range,
+                                    anchor: None,
+                                    kind: NodeKind::Mapping(Arc::new([p])),
+                                });
                             }
                         }
                         _ => {}
                     }
                 }
-                Some(Node { range, anchor: None, kind: NodeKind::Sequence(items) })
+                Some(Node { range, anchor: None, kind: NodeKind::Sequence(items.into()) })
             }
             K::PlainScalar => Some(self.scalar(n, ScalarStyle::Plain)),
             K::SingleQuoteScalar => Some(self.scalar(n, ScalarStyle::SingleQuoted)),
@@ -657,9 +866,112 @@ impl Converter<'_, '_> {
     }
 
     fn pair(&mut self, n: tree_sitter::Node<'_>) -> Option<Pair> {
-        let key = n.child_by_field_id(ids().key.get()).and_then(|k| self.node(k))?;
-        let value = n.child_by_field_id(ids().value.get()).and_then(|v| self.node(v));
-        Some(Pair { key, value, range: Converter::range(n) })
+        let indexed = self.pair_level < INDEXED_LEVELS && self.index.is_some();
+        let start = n.start_byte();
+        if indexed && let Some((pair, old_start)) = self.reuse(n, start) {
+            self.reused += 1;
+            self.record(n, &pair);
+            if self.pair_level + 1 < INDEXED_LEVELS {
+                self.record_inner(n, &pair, old_start);
+            }
+            return Some(pair);
+        }
+        let anchors_before = self.anchors_added;
+        let parents = (self.parent_old, self.parent_new);
+        self.parent_old = self.previous.and_then(|(_, shift)| shift.to_old(start)).map_or(NO_PARENT, |s| s as u32);
+        self.parent_new = start as u32;
+        self.pair_level += 1;
+        let key = n.child_by_field_id(ids().key.get()).and_then(|k| self.node(k));
+        let value = key.as_ref().and_then(|_| n.child_by_field_id(ids().value.get())).and_then(|v| self.node(v));
+        self.pair_level -= 1;
+        (self.parent_old, self.parent_new) = parents;
+        let pair = Pair { key: key?, value, range: Converter::range(n) };
+        if indexed && self.anchors_added == anchors_before {
+            self.record(n, &pair);
+        }
+        Some(pair)
+    }
+
+    /// The previous version's conversion of the pair `n`, moved into place, when it is the same:
+    ///
+    /// - the same tree-sitter subtree (kept by the incremental re-parse: before the edit), or
+    /// - a pair after the edit, starting on a later line (so the same column), that starts and
+    ///   ends where one did before (moved by the edit's length change), with the same node
+    ///   kind, nesting, depth and parent. Its text is the same (all of it is after the edit),
+    ///   and tree-sitter read it as a pair of the same mapping both times, without errors (the
+    ///   index is only kept for trees without errors), so it reads the same.
+    ///
+    /// A pair that registered an anchor is never indexed (the anchor must be registered again).
+    /// Returns the pair and where it started before.
+    fn reuse(&self, n: tree_sitter::Node<'_>, start: usize) -> Option<(Pair, u32)> {
+        let (previous, shift) = self.previous?;
+        let by_id = previous.by_id.get(&n.id()).map(|&i| &previous.entries[i as usize]);
+        if let Some(old) = by_id.filter(|e| e.depth == self.depth) {
+            let old_start = old.pair.range.start;
+            return Some((shifted_pair(&old.pair, start as i64 - i64::from(old_start)), old_start));
+        }
+        if start < shift.next_line {
+            return None;
+        }
+        let end = n.end_byte();
+        let old_start = shift.to_old(start)? as u32;
+        let old = &previous.entries[*previous.by_start.get(&old_start)? as usize];
+        let same = old.pair.range.end as usize == shift.to_old(end)?
+            && old.depth == self.depth
+            && old.level == self.pair_level
+            && old.parent == self.parent_old
+            && old.kind_id == n.kind_id();
+        same.then(|| (shifted_pair(&old.pair, start as i64 - i64::from(old_start)), old_start))
+    }
+
+    /// Indexes the pairs inside a reused pair `n` (as its conversion would have), so that the
+    /// next edit, inside it, still finds them: with `n`'s tree-sitter nodes, their ids included.
+    fn record_inner(&mut self, n: tree_sitter::Node<'_>, pair: &Pair, old_start: u32) {
+        let Some((previous, _)) = self.previous else { return };
+        let delta = i64::from(pair.range.start) - i64::from(old_start);
+        let owned = pair.value.as_ref().map_or(&[][..], Node::pairs);
+        let mut inner = Vec::new();
+        pair_nodes(n, &mut inner, 0);
+        for p in inner {
+            let start = p.start_byte();
+            let Ok(before) = u32::try_from(start as i64 - delta) else { continue };
+            let Some(&i) = previous.by_start.get(&before) else { continue };
+            let old = &previous.entries[i as usize];
+            let same = old.level == self.pair_level + 1
+                && old.parent == old_start
+                && i64::from(old.pair.range.end) + delta == p.end_byte() as i64
+                && old.kind_id == p.kind_id();
+            if !same {
+                continue;
+            }
+            let child = match owned.binary_search_by_key(&(start as u32), |q| q.range.start) {
+                Ok(j) => owned[j].clone(),
+                Err(_) => shifted_pair(&old.pair, delta),
+            };
+            let entry = Reuse {
+                pair: child,
+                depth: old.depth,
+                level: old.level,
+                parent: pair.range.start,
+                kind_id: old.kind_id,
+            };
+            if let Some(index) = &mut self.index {
+                index.push(p.id(), entry);
+            }
+        }
+    }
+
+    fn record(&mut self, n: tree_sitter::Node<'_>, pair: &Pair) {
+        let entry = Reuse {
+            pair: pair.clone(),
+            depth: self.depth,
+            level: self.pair_level,
+            parent: self.parent_new,
+            kind_id: n.kind_id(),
+        };
+        if let Some(index) = &mut self.index {
+            index.push(n.id(), entry);
+        }
     }
 
     fn name_of(&self, n: tree_sitter::Node<'_>, kind: K) -> Option<CompactString> {
