@@ -95,19 +95,48 @@ pub fn schedule(shared: &Arc<Shared>, asked: BTreeSet<String>) {
         return;
     }
     let service = shared.registry();
-    let due = shared.state().lookups.due(asked, service.settings().tag_ttl, Instant::now());
+    let (due, running) = {
+        let mut state = shared.state();
+        let due = state.lookups.due(asked, service.settings().tag_ttl, Instant::now());
+        (due, state.lookups.pending.len())
+    };
+    if due.is_empty() {
+        return;
+    }
+    let status = shared.clone();
+    tokio::spawn(async move { send_status(&status, running).await });
     for reference in due {
         tokio::spawn(lookup(shared.clone(), service.clone(), reference));
     }
+}
+
+/// `driftls/status`: how many registry lookups are running (editors show it in a status bar).
+async fn send_status(shared: &Shared, running: usize) {
+    shared.client.send_notification::<StatusNotification>(Status { lookups: running }).await;
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct Status {
+    /// Registry lookups running now.
+    pub lookups: usize,
+}
+
+pub enum StatusNotification {}
+
+impl tower_lsp_server::ls_types::notification::Notification for StatusNotification {
+    type Params = Status;
+    const METHOD: &'static str = "driftls/status";
 }
 
 async fn lookup(shared: Arc<Shared>, service: Arc<ImageService>, reference: String) {
     let result = service.lookup(&reference).await;
     let mut changed = false;
     let mut report = None;
+    let running;
     {
         let mut state = shared.state();
         state.lookups.pending.remove(&reference);
+        running = state.lookups.pending.len();
         match result {
             Ok(answer) => {
                 state.lookups.failed.remove(&reference);
@@ -132,6 +161,7 @@ async fn lookup(shared: Arc<Shared>, service: Arc<ImageService>, reference: Stri
         shared.wake.notify_one();
     }
     shared.lookup_done.notify_waiters();
+    send_status(&shared, running).await;
     if let Some((registry, error, first_for_registry)) = report {
         let level = if error == LookupError::Offline { MessageType::LOG } else { MessageType::WARNING };
         shared.client.log_message(level, format!("driftls: no registry answer for `{reference}`: {error}")).await;
