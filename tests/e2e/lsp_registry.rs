@@ -397,3 +397,61 @@ fn pin_all_on_five_images_is_one_edit_with_five_digests() {
         (1..=5).map(|i| format!("FROM {host}/team/svc{i}:1.0.0@{} AS s{i}\n", digests[i - 1])).collect();
     assert_eq!(apply(&text, &action, &u), expected);
 }
+
+#[test]
+fn credentials_from_config_json_reach_a_tls_registry_and_appear_in_no_output() {
+    let password = "Lsp-s3cr3t-never-shown";
+    let (registry, pem) = Registry::start_with_auth_and_tls("ci", password).expect("TLS registry");
+    let digest = registry.push_image("team/private", "4.0.1", &dbt_config("/secret-data")).expect("push");
+    let host = registry.host.clone();
+    let home = fresh_home();
+    std::fs::create_dir_all(home.join("docker")).expect("mkdir");
+    let auth = base64(&format!("ci:{password}"));
+    std::fs::write(home.join("docker/config.json"), json!({ "auths": { host.clone(): { "auth": auth } } }).to_string())
+        .expect("write config.json");
+    let dir = crate::support::temp_dir("lsp-registry-credentials");
+    let text = format!("FROM {host}/team/private:4.0.1\nFROM {host}/team/nothing-here:1.0.0\n");
+    std::fs::write(dir.join("Dockerfile"), &text).expect("write");
+    let mut client = start(&home, &dir, json!({ "registry": { "caFiles": [pem] } }));
+    let u = uri(&dir.join("Dockerfile"));
+    client.open(&u, "dockerfile", &text);
+    wait_codes(&mut client, &u, &["volume-inherited", "image-not-found"]);
+    let hover = hover_text(&mut client, &u, 0, 8);
+    assert!(hover.contains(&format!("Resolves now to `{digest}`")) && hover.contains("/secret-data"), "{hover}");
+    // Nothing the server sent (diagnostics, logs, messages, hovers), and nothing it cached, holds
+    // the password or the encoded pair.
+    let mut outputs: Vec<String> = client.transcript.clone();
+    assert!(client.shutdown().success());
+    for entry in walk(&home.join("cache")) {
+        outputs.push(std::fs::read_to_string(&entry).unwrap_or_default());
+    }
+    assert!(!outputs.is_empty(), "the disk cache was written");
+    outputs.push(hover);
+    let everything = outputs.join("\n");
+    assert!(!everything.contains(password) && !everything.contains(&auth));
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.path().is_dir() {
+            out.extend(walk(&entry.path()));
+        } else {
+            out.push(entry.path());
+        }
+    }
+    out
+}
+
+fn base64(text: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in text.as_bytes().chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            out.push(if i <= chunk.len() { ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char } else { '=' });
+        }
+    }
+    out
+}

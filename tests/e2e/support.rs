@@ -35,6 +35,8 @@ pub struct Client {
     pub configuration: Value,
     /// Every `window/logMessage` text seen so far.
     pub logs: Vec<String>,
+    /// Every message received, as sent (to check what never appears in any output).
+    pub transcript: Vec<String>,
 }
 
 static NEXT_HOME: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -80,6 +82,7 @@ impl Client {
             next_id: 1,
             configuration: Value::Null,
             logs: Vec::new(),
+            transcript: Vec::new(),
         }
     }
 
@@ -149,6 +152,7 @@ impl Client {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.incoming.recv_timeout(left) {
                 Ok(message) => {
+                    self.transcript.push(message.to_string());
                     if self.answer_server_request(&message) {
                         continue;
                     }
