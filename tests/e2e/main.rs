@@ -4,6 +4,7 @@
 mod check_cli;
 mod lsp_diagnostics;
 mod lsp_features;
+mod lsp_hostile;
 mod lsp_project;
 mod lsp_protocol;
 mod lsp_registry;

@@ -247,6 +247,13 @@ impl Client {
         wait_exit(&mut self.child)
     }
 
+    /// `exit` after a `shutdown` already sent; returns the exit status.
+    pub fn shutdown_after_shutdown(mut self) -> std::process::ExitStatus {
+        self.notify("exit", Value::Null);
+        self.stdin = None;
+        wait_exit(&mut self.child)
+    }
+
     /// Closes stdin without `shutdown` (an editor that crashed); returns the exit status.
     pub fn close_stdin(mut self) -> std::process::ExitStatus {
         self.stdin = None;
