@@ -5,11 +5,6 @@ use std::process::ExitCode;
 
 use driftls::cli::{self, Command, HELP};
 
-/// glibc's allocator gave the large buffers of each publish back to the OS and faulted them in
-/// again on the next keystroke (16% of an edit's time on a 10,000-line file); mimalloc keeps them.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let command = match cli::parse_args(&args) {
