@@ -21,6 +21,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== tests (unit, snapshot, property, end-to-end over stdio)"
 cargo test --workspace --locked
 
+echo "== real editors (Neovim 0.11 and 0.7, Emacs + Eglot, Helix config)"
+cargo build --locked -p driftls
+DRIFTLS_BIN="${CARGO_TARGET_DIR:-target}/debug/driftls" bash tests/editors/run-terminal-editors.sh
+
 echo "== benchmark regression check (short mode; ratios within one run)"
 cargo bench --locked --bench parse -- --quick --check
 cargo bench --locked --bench hover -- --quick --check
