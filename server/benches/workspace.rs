@@ -37,6 +37,13 @@ fn value_after(flag: &str) -> Option<String> {
 /// Where to type: inside the tag of the first pulled `image:` with a tag after the middle of the
 /// file (just after the tag's first character), as a line and UTF-16 column (the text is ASCII).
 fn edit_point(text: &str) -> LineCol {
+    if std::env::var_os("DRIFTLS_EDIT_AT_LINE_END").is_some() {
+        let lines: Vec<&str> = text.lines().collect();
+        let line = (lines.len() / 2..lines.len())
+            .find(|&i| lines[i].trim_start().starts_with("- ") && lines[i].contains('='))
+            .unwrap_or(lines.len() / 2);
+        return LineCol { line: line as u32, col: lines[line].encode_utf16().count() as u32 };
+    }
     let mut offset = text.len() / 2;
     loop {
         let found = text[offset..].find("\n    image: ").expect("an image line after the middle");
@@ -185,8 +192,9 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     if let Some(dir) = value_after("--write-repo") {
         let dir = PathBuf::from(dir);
-        generate::repository(&dir, REPO_FILES, 42).expect("write the generated repository");
-        println!("wrote {REPO_FILES} files under {}", dir.display());
+        let files = value_after("--files").map_or(REPO_FILES, |n| n.parse().expect("--files <count>"));
+        generate::repository(&dir, files, 42).expect("write the generated repository");
+        println!("wrote {files} files under {}", dir.display());
         return;
     }
     if let Some(file) = value_after("--write-compose") {

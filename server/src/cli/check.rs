@@ -276,6 +276,7 @@ fn analyze_file(
         _ => Vec::new(),
     };
     let rope = Rope::from_str(&file.text);
+    let mut others: HashMap<PathBuf, Rope> = HashMap::new();
     found
         .into_iter()
         .map(|d| {
@@ -292,10 +293,14 @@ fn analyze_file(
                     .into_iter()
                     .map(|r| {
                         let (start, end) = match &r.path {
-                            Some(other) => workspace
-                                .get(other)
-                                .map(|f| line_cols(&Rope::from_str(&f.text), r.range))
-                                .unwrap_or_default(),
+                            Some(other) => {
+                                if !others.contains_key(other)
+                                    && let Some(f) = workspace.get(other)
+                                {
+                                    others.insert(other.clone(), Rope::from_str(&f.text));
+                                }
+                                others.get(other).map(|o| line_cols(o, r.range)).unwrap_or_default()
+                            }
                             None => line_cols(&rope, r.range),
                         };
                         RelatedPlace { path: r.path.map(|p| relative_to_cwd(&p)), start, end, message: r.message }

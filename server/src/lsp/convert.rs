@@ -32,14 +32,18 @@ pub fn severity(s: Severity) -> lsp::DiagnosticSeverity {
     }
 }
 
+/// Ropes of the other files related information points into, built once per publish.
+pub type OtherFiles = std::collections::HashMap<std::path::PathBuf, Rope>;
+
 /// A diagnostic of the document `uri` (text `rope`); related places in other files are looked
-/// up in `workspace` (skipped when that file is unknown).
+/// up in `workspace` (skipped when that file is unknown), their ropes kept in `others`.
 pub fn diagnostic(
     uri: &lsp::Uri,
     rope: &Rope,
     d: &Diagnostic,
     encoding: Encoding,
     workspace: &Workspace,
+    others: &mut OtherFiles,
 ) -> lsp::Diagnostic {
     let related: Vec<lsp::DiagnosticRelatedInformation> = d
         .related
@@ -48,9 +52,11 @@ pub fn diagnostic(
             let location = match &r.path {
                 None => lsp::Location { uri: uri.clone(), range: range(rope, r.range, encoding) },
                 Some(path) => {
-                    let file = workspace.get(path)?;
-                    let other = Rope::from_str(&file.text);
-                    lsp::Location { uri: lsp::Uri::from_file_path(path)?, range: range(&other, r.range, encoding) }
+                    if !others.contains_key(path) {
+                        others.insert(path.clone(), Rope::from_str(&workspace.get(path)?.text));
+                    }
+                    let other = others.get(path)?;
+                    lsp::Location { uri: lsp::Uri::from_file_path(path)?, range: range(other, r.range, encoding) }
                 }
             };
             Some(lsp::DiagnosticRelatedInformation { location, message: r.message.clone() })

@@ -34,10 +34,20 @@ pub async fn run(shared: Arc<Shared>) {
                 Analysis::Diagnostics(found) => found.iter().map(|d| (d.range, d.rule)).collect(),
                 Analysis::TooLarge => Vec::new(),
             };
+            let mut others = convert::OtherFiles::new();
             let diagnostics = match analysis {
                 Analysis::Diagnostics(found) => found
                     .iter()
-                    .map(|d| convert::diagnostic(&snapshot.uri, &snapshot.rope, d, encoding, &snapshot.workspace))
+                    .map(|d| {
+                        convert::diagnostic(
+                            &snapshot.uri,
+                            &snapshot.rope,
+                            d,
+                            encoding,
+                            &snapshot.workspace,
+                            &mut others,
+                        )
+                    })
                     .collect(),
                 Analysis::TooLarge => vec![lsp::Diagnostic {
                     range: lsp::Range::default(),
