@@ -25,6 +25,10 @@ echo "== real editors (Neovim 0.11 and 0.7, Emacs + Eglot, Helix config)"
 cargo build --locked -p driftls
 DRIFTLS_BIN="${CARGO_TARGET_DIR:-target}/debug/driftls" bash tests/editors/run-terminal-editors.sh
 
+echo "== editors: VS Code (code-server in headless Chromium; DRIFTLS_SKIP_VSCODE=1 skips)"
+DRIFTLS_BIN="${CARGO_TARGET_DIR:-target}/debug/driftls" bash tests/editors/vscode/run.sh
+
 echo "== benchmark regression check (short mode; ratios within one run)"
 cargo bench --locked --bench parse -- --quick --check
 cargo bench --locked --bench hover -- --quick --check
+cargo bench --locked --bench lsp -- --quick --check
