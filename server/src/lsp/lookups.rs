@@ -103,11 +103,14 @@ pub fn schedule(shared: &Arc<Shared>, asked: BTreeSet<String>) {
     if due.is_empty() {
         return;
     }
-    let status = shared.clone();
-    tokio::spawn(async move { send_status(&status, running).await });
-    for reference in due {
-        tokio::spawn(lookup(shared.clone(), service.clone(), reference));
-    }
+    // The count goes out before any lookup can end, so a fast "0" never overtakes this one.
+    let shared = shared.clone();
+    tokio::spawn(async move {
+        send_status(&shared, running).await;
+        for reference in due {
+            tokio::spawn(lookup(shared.clone(), service.clone(), reference));
+        }
+    });
 }
 
 /// `driftls/status`: how many registry lookups are running (editors show it in a status bar).
