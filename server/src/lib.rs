@@ -5,6 +5,8 @@ pub mod analysis;
 pub mod cli;
 pub mod files;
 #[doc(hidden)]
+pub mod fuzzing;
+#[doc(hidden)]
 pub mod generate;
 pub mod lsp;
 pub mod registry;
