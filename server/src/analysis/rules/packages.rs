@@ -285,7 +285,10 @@ fn is_pinned(manager: &str, p: &str) -> bool {
         "pip" => (p.contains("==") && !p.contains('*')) || p.contains(" @ ") || p.contains('@'),
         "npm" => {
             // `pkg@1.2.3`, `@scope/pkg@1.2.3`; ranges and dist-tags move.
-            let at = p[1..].rfind('@').map(|i| i + 1);
+            // The `@` of a scope is not a version separator (and the first character may be
+            // any character: slice after it, not after byte 1).
+            let skip = usize::from(p.starts_with('@'));
+            let at = p[skip..].rfind('@').map(|i| i + skip).filter(|&i| i > 0);
             at.is_some_and(|i| {
                 let version = &p[i + 1..];
                 version.starts_with(|c: char| c.is_ascii_digit())

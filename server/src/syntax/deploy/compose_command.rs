@@ -245,7 +245,9 @@ fn compose_command(commands: &[Command], k: usize, cx: &Context<'_>) -> Option<C
             Some((n, _)) if n.starts_with("--") || n.len() == 2 => (n, true),
             _ => (v, false),
         };
-        let attached = !inline && !v.starts_with("--") && v.len() > 2 && matches!(&v[..2], "-f" | "-p");
+        // `-fcompose.yml`: a short flag with its value attached (`get`: the second byte may be
+        // inside a multi-byte character).
+        let attached = !inline && !v.starts_with("--") && v.len() > 2 && matches!(v.get(..2), Some("-f" | "-p"));
         let (name, value) = if inline {
             (name, Some(part_after(w, name.len() + 1, cx.text)))
         } else if attached {
