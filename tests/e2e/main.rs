@@ -10,6 +10,7 @@ mod lsp_protocol;
 mod lsp_registry;
 mod lsp_registry_faults;
 mod lsp_robustness;
+mod lsp_soak;
 mod registry;
 mod registry_client;
 mod registry_smoke;
