@@ -123,7 +123,7 @@ pub struct RegistryClient {
 impl RegistryClient {
     pub fn new(settings: RegistrySettings) -> RegistryClient {
         let pems: Vec<Vec<u8>> = settings.ca_files.iter().filter_map(|p| std::fs::read(p).ok()).collect();
-        let http = manifest::http_client(settings.timeout, &pems);
+        let http = manifest::http_client(settings.timeout, &pems, settings.allow_private);
         RegistryClient {
             settings,
             clients: Mutex::new(HashMap::new()),

@@ -20,17 +20,43 @@ application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docke
 
 /// The HTTP client for manifest requests: deadlines, a few redirects (reqwest drops the
 /// `Authorization` header when a redirect leaves the host), extra CA certificates.
-pub fn http_client(timeout: Duration, ca_pems: &[Vec<u8>]) -> reqwest::Client {
-    let mut builder = reqwest::Client::builder()
-        .connect_timeout(timeout)
-        .read_timeout(timeout)
-        .redirect(reqwest::redirect::Policy::limited(5));
+pub fn http_client(timeout: Duration, ca_pems: &[Vec<u8>], allow_private: bool) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder().connect_timeout(timeout).read_timeout(timeout).redirect(
+        reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() >= 5 {
+                return attempt.error("more than 5 redirects");
+            }
+            match redirect_refusal(attempt.url(), allow_private) {
+                Some(why) => attempt.error(why),
+                None => attempt.follow(),
+            }
+        }),
+    );
     for pem in ca_pems {
         if let Ok(cert) = reqwest::Certificate::from_pem(pem) {
             builder = builder.add_root_certificate(cert);
         }
     }
     builder.build().unwrap_or_default()
+}
+
+/// Why a redirect must not be followed: to an address the network policy refuses (a registry
+/// must not be able to point driftls at a metadata service or an internal host), or to
+/// another scheme than HTTP(S). Host names are not resolved here.
+fn redirect_refusal(url: &reqwest::Url, allow_private: bool) -> Option<String> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Some(format!("a redirect to {} is not followed", url.scheme()));
+    }
+    let refused = match url.host() {
+        Some(url::Host::Ipv4(ip)) => crate::registry::endpoint::check_address(ip.into(), allow_private).is_err(),
+        Some(url::Host::Ipv6(ip)) => crate::registry::endpoint::check_address(ip.into(), allow_private).is_err(),
+        Some(url::Host::Domain(name)) => {
+            let name = name.to_ascii_lowercase();
+            name == "metadata" || name == "metadata.google.internal" || name.ends_with(".internal.")
+        }
+        None => true,
+    };
+    refused.then(|| "a redirect to a refused address is not followed".to_string())
 }
 
 /// The `Authorization` header value for a registry: the bearer token oci-client obtained, or
@@ -169,6 +195,19 @@ mod base64_lite {
 
     #[cfg(test)]
     mod tests {
+        #[test]
+        fn redirects_to_metadata_and_private_addresses_are_refused() {
+            let refusal = |u: &str, private| super::super::redirect_refusal(&u.parse().unwrap(), private);
+            assert!(refusal("http://169.254.169.254/latest/meta-data", true).is_some());
+            assert!(refusal("http://[fd00:ec2::254]/", true).is_some());
+            assert!(refusal("http://10.1.2.3/v2/", false).is_some());
+            assert!(refusal("http://10.1.2.3/v2/", true).is_none());
+            assert!(refusal("http://metadata.google.internal/", false).is_some());
+            assert!(refusal("file:///etc/passwd", false).is_some());
+            assert!(refusal("https://cdn.example.com/blob", false).is_none());
+            assert!(refusal("http://127.0.0.1:5000/v2/", false).is_none());
+        }
+
         #[test]
         fn encodes_like_rfc_4648() {
             for (plain, encoded) in
