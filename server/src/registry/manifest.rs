@@ -103,14 +103,14 @@ pub async fn get(
         body.extend_from_slice(&chunk);
     }
     let computed = format!("sha256:{:x}", Sha256::digest(&body));
-    let digest = match (expected, header_digest) {
-        (Some(asked), _) if asked.starts_with("sha256:") && asked != computed => {
-            return Err(LookupError::Malformed(format!("the manifest's digest is {computed}, not {asked}")));
+    // What was received is what gets pinned: a digest the bytes do not hash to is refused,
+    // whether it was asked for or sent in `Docker-Content-Digest`.
+    for claimed in expected.into_iter().chain(header_digest.as_deref()) {
+        if claimed.starts_with("sha256:") && claimed != computed {
+            return Err(LookupError::Malformed(format!("the manifest's digest is {computed}, not {claimed}")));
         }
-        (Some(asked), _) => asked.to_string(),
-        (None, Some(header)) => header,
-        (None, None) => computed,
-    };
+    }
+    let digest = expected.map(str::to_string).or(header_digest).unwrap_or(computed);
     let manifest = serde_json::from_slice(&body).map_err(|e| LookupError::Malformed(format!("manifest: {e}")))?;
     Ok((manifest, digest))
 }
