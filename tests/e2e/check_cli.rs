@@ -243,3 +243,15 @@ fn check_uses_the_registry_then_its_disk_cache_offline() {
     let bare = run(&["check", "--format", "json", "."], &dir);
     assert!(!stdout(&bare).contains("volume-inherited"), "{}", stdout(&bare));
 }
+
+#[test]
+fn a_file_that_is_not_utf8_is_an_error_and_the_rest_is_still_checked() {
+    let dir = temp_dir("check-not-utf8");
+    std::fs::create_dir_all(dir.join("a")).unwrap();
+    std::fs::write(dir.join("a/Dockerfile"), b"FROM alpine\nRUN echo \xff\xfe\n").unwrap();
+    std::fs::write(dir.join("Dockerfile"), "FROM ubuntu\n").unwrap();
+    let out = run(&["check", "."], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("a/Dockerfile: not UTF-8 text; not checked"), "{}", stderr(&out));
+    assert!(stdout(&out).contains("image-untagged"), "{}", stdout(&out));
+}
