@@ -95,7 +95,8 @@ pub fn dockerfile_edit(data: &[u8]) {
 
 /// A printable ASCII byte as a `'static` one-character string.
 fn return_char(c: u8) -> &'static str {
-    const PRINTABLE: &str = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
+    const PRINTABLE: &str =
+        " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
     let i = (c - b' ') as usize;
     &PRINTABLE[i..i + 1]
 }

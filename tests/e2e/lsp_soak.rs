@@ -154,7 +154,7 @@ fn a_soak_session_keeps_the_server_alive_flat_and_right() {
                 assert!(actions.get("error").is_none(), "codeAction failed: {actions}");
             }
         }
-        if ops % 50 == 0 {
+        if ops.is_multiple_of(50) {
             // Let the publisher catch up now and then (as a human typist would).
             client.diagnostics(&uris[d], Some(versions[d]));
         }

@@ -28,8 +28,8 @@ mod tests;
 #[cfg(test)]
 mod tests_actions;
 #[cfg(test)]
+mod tests_compose;
+#[cfg(test)]
 mod tests_hover;
 #[cfg(test)]
 mod tests_pin;
-#[cfg(test)]
-mod tests_compose;
