@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tower_lsp_server::ls_types::MessageType;
+use tower_lsp_server::ls_types::{MessageType, Uri};
 
 use crate::lsp::server::Shared;
 use crate::registry::client::LookupError;
@@ -25,6 +25,9 @@ pub struct Lookups {
     answered: HashMap<String, Instant>,
     failed: HashMap<String, Instant>,
     reported: HashSet<String>,
+    /// Which documents asked about each reference in their last analysis: an answer
+    /// re-analyses those, not every open document (answers arrive one by one).
+    asked_by: HashMap<String, HashSet<Uri>>,
 }
 
 impl Lookups {
@@ -42,6 +45,22 @@ impl Lookups {
             .collect();
         self.pending.extend(due.iter().cloned());
         due
+    }
+
+    /// Remembers that `uri` asked about `references` (bounded: forgotten past 10,000 references,
+    /// which only costs re-analysing every document once).
+    pub fn record(&mut self, uri: &Uri, references: &BTreeSet<String>) {
+        if self.asked_by.len() > 10_000 {
+            self.asked_by.clear();
+        }
+        for reference in references {
+            self.asked_by.entry(reference.clone()).or_default().insert(uri.clone());
+        }
+    }
+
+    /// The documents that asked about `reference`; `None` when nobody is known to have.
+    fn askers(&self, reference: &str) -> Option<Vec<Uri>> {
+        self.asked_by.get(reference).map(|uris| uris.iter().cloned().collect())
     }
 
     /// Whether a lookup of `reference` is running.
@@ -147,7 +166,10 @@ async fn lookup(shared: Arc<Shared>, service: Arc<ImageService>, reference: Stri
                 changed = state.facts.known(&reference) != Some(&answer);
                 if changed {
                     state.facts.insert_lookup(reference.clone(), answer);
-                    state.mark_documents_dirty();
+                    match state.lookups.askers(&reference) {
+                        Some(uris) => uris.iter().for_each(|u| state.mark_dirty(u)),
+                        None => state.mark_documents_dirty(),
+                    }
                 }
             }
             Err(e) => {

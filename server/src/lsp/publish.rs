@@ -28,7 +28,9 @@ pub async fn run(shared: Arc<Shared>) {
                     continue;
                 }
             };
-            crate::lsp::lookups::schedule(&shared, snapshot.asked.take());
+            let asked = snapshot.asked.take();
+            shared.state().lookups.record(&snapshot.uri, &asked);
+            crate::lsp::lookups::schedule(&shared, asked);
             let encoding = shared.state().encoding;
             let published = match &analysis {
                 Analysis::Diagnostics(found) => found.iter().map(|d| (d.range, d.rule)).collect(),
