@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::registry::{Registry, image_config};
-use crate::support::{Client, copy_fixture, fresh_home, uri};
+use crate::support::{Client, base64, copy_fixture, fresh_home, uri};
 
 fn dbt_config(volume: &str) -> Value {
     image_config(
@@ -406,7 +406,7 @@ fn credentials_from_config_json_reach_a_tls_registry_and_appear_in_no_output() {
     let host = registry.host.clone();
     let home = fresh_home();
     std::fs::create_dir_all(home.join("docker")).expect("mkdir");
-    let auth = base64(&format!("ci:{password}"));
+    let auth = base64(format!("ci:{password}").as_bytes());
     std::fs::write(home.join("docker/config.json"), json!({ "auths": { host.clone(): { "auth": auth } } }).to_string())
         .expect("write config.json");
     let dir = crate::support::temp_dir("lsp-registry-credentials");
@@ -438,19 +438,6 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
             out.extend(walk(&entry.path()));
         } else {
             out.push(entry.path());
-        }
-    }
-    out
-}
-
-fn base64(text: &str) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in text.as_bytes().chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            out.push(if i <= chunk.len() { ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char } else { '=' });
         }
     }
     out

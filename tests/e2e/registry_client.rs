@@ -11,6 +11,7 @@ use oci_client::secrets::RegistryAuth;
 use serde_json::json;
 
 use crate::registry::{Registry, image_config};
+use crate::support::base64;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
@@ -117,23 +118,6 @@ fn basic_auth_over_tls_with_credentials_from_config_json() {
     let other = Endpoint::of(&ImageRef::parse("ghcr.io/o/r:1").unwrap());
     assert!(matches!(credentials_in(&config_dir, &other), RegistryAuth::Anonymous));
     let _ = std::fs::remove_dir_all(config_dir);
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 #[test]

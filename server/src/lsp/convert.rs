@@ -72,3 +72,17 @@ pub fn diagnostic(
         ..Default::default()
     }
 }
+
+/// Text edits of one document as a protocol `WorkspaceEdit`.
+pub fn workspace_edit(
+    uri: &lsp::Uri,
+    rope: &Rope,
+    edits: &[crate::syntax::deploy::TextEdit],
+    encoding: Encoding,
+) -> lsp::WorkspaceEdit {
+    let edits = edits
+        .iter()
+        .map(|e| lsp::TextEdit { range: range(rope, e.range, encoding), new_text: e.new_text.clone() })
+        .collect();
+    lsp::WorkspaceEdit { changes: Some([(uri.clone(), edits)].into_iter().collect()), ..Default::default() }
+}

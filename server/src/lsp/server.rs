@@ -196,15 +196,8 @@ impl Server {
         .await;
         match all {
             Some(fix) => {
-                let edits = fix
-                    .edits
-                    .iter()
-                    .map(|e| TextEdit { range: convert::range(&rope, e.range, encoding), new_text: e.new_text.clone() })
-                    .collect();
-                let mut changes = std::collections::HashMap::new();
-                changes.insert(uri, edits);
                 action.title = fix.title;
-                action.edit = Some(WorkspaceEdit { changes: Some(changes), ..Default::default() });
+                action.edit = Some(convert::workspace_edit(&uri, &rope, &fix.edits, encoding));
             }
             None => action.title = "Pin all images: the registry did not answer".into(),
         }
@@ -245,11 +238,8 @@ impl Server {
         match (digest, version) {
             (Some(digest), Some(version)) => {
                 if let Some(edit) = crate::analysis::pin::version_pin_edit(&value, written, &version, &digest) {
-                    let mut changes = std::collections::HashMap::new();
-                    let range = convert::range(&rope, edit.range, encoding);
-                    changes.insert(uri, vec![TextEdit { range, new_text: edit.new_text }]);
                     action.title = format!("Pin to {version}@{}", &digest[..digest.len().min(19)]);
-                    action.edit = Some(WorkspaceEdit { changes: Some(changes), ..Default::default() });
+                    action.edit = Some(convert::workspace_edit(&uri, &rope, &[edit], encoding));
                 }
             }
             (Some(_), None) => action.title = "No version tag has the same digest".into(),
@@ -484,17 +474,10 @@ impl LanguageServer for Server {
             })
         });
         let pin_all = pin_all.filter(|_| wants(&pin_all_kind) && pin_all_later.is_none()).map(|fix| {
-            let edits = fix
-                .edits
-                .iter()
-                .map(|e| TextEdit { range: convert::range(&rope, e.range, encoding), new_text: e.new_text.clone() })
-                .collect();
-            let mut changes = std::collections::HashMap::new();
-            changes.insert(uri.clone(), edits);
             CodeActionOrCommand::CodeAction(CodeAction {
                 title: fix.title,
                 kind: Some(pin_all_kind.clone()),
-                edit: Some(WorkspaceEdit { changes: Some(changes), ..Default::default() }),
+                edit: Some(convert::workspace_edit(&uri, &rope, &fix.edits, encoding)),
                 ..Default::default()
             })
         });
@@ -511,18 +494,11 @@ impl LanguageServer for Server {
                         d.range == diag_range && d.code == Some(NumberOrString::String(fix.rule.code().to_string()))
                     })
                     .cloned();
-                let edits = fix
-                    .edits
-                    .iter()
-                    .map(|e| TextEdit { range: convert::range(&rope, e.range, encoding), new_text: e.new_text.clone() })
-                    .collect();
-                let mut changes = std::collections::HashMap::new();
-                changes.insert(uri.clone(), edits);
                 CodeActionOrCommand::CodeAction(CodeAction {
                     title: fix.title,
                     kind: Some(CodeActionKind::QUICKFIX),
                     diagnostics: diagnostic.map(|d| vec![d]),
-                    edit: Some(WorkspaceEdit { changes: Some(changes), ..Default::default() }),
+                    edit: Some(convert::workspace_edit(&uri, &rope, &fix.edits, encoding)),
                     is_preferred: Some(fix.preferred),
                     ..Default::default()
                 })
@@ -566,15 +542,8 @@ impl LanguageServer for Server {
         .await;
         match fixes.into_iter().find(|f| f.diagnostic == at && f.rule == crate::analysis::Rule::ImageUnpinned) {
             Some(fix) => {
-                let edits = fix
-                    .edits
-                    .iter()
-                    .map(|e| TextEdit { range: convert::range(&rope, e.range, encoding), new_text: e.new_text.clone() })
-                    .collect();
-                let mut changes = std::collections::HashMap::new();
-                changes.insert(uri, edits);
                 action.title = fix.title;
-                action.edit = Some(WorkspaceEdit { changes: Some(changes), ..Default::default() });
+                action.edit = Some(convert::workspace_edit(&uri, &rope, &fix.edits, encoding));
             }
             None => action.title = "Pin to its digest: the registry did not answer".into(),
         }

@@ -258,25 +258,11 @@ impl RegistryClient {
         let endpoint = Endpoint::of(&image);
         self.allowed(&endpoint).await?;
         let reference = reference(text, &image, &endpoint);
-        let mut last = LookupError::Offline;
-        for plain in self.schemes(&endpoint) {
-            let attempt = tokio::time::timeout(self.settings.timeout, async {
-                let (url, authorization, _) = self.prepare(&endpoint, &reference, auth, plain).await;
-                manifest::head_digest(&self.http, &url, authorization.as_deref()).await
-            })
-            .await
-            .unwrap_or(Err(LookupError::Timeout));
-            match attempt {
-                Err(LookupError::Network(e)) => last = LookupError::Network(e),
-                other => {
-                    if plain {
-                        self.remember_plain(&endpoint);
-                    }
-                    return other;
-                }
-            }
-        }
-        Err(last)
+        let http = &self.http;
+        self.over_schemes(&endpoint, &reference, auth, |url, authorization, _| async move {
+            manifest::head_digest(http, &url, authorization.as_deref()).await
+        })
+        .await
     }
 
     /// Up to `limit` tags of the image's repository (one page of `tags/list`).
@@ -285,28 +271,15 @@ impl RegistryClient {
         let endpoint = Endpoint::of(&image);
         self.allowed(&endpoint).await?;
         let reference = reference(text, &image, &endpoint);
-        let mut last = LookupError::Offline;
-        for plain in self.schemes(&endpoint) {
-            let attempt = tokio::time::timeout(self.settings.timeout, async {
-                let (url, authorization, _) = self.prepare(&endpoint, &reference, auth, plain).await;
+        let http = &self.http;
+        let list = self
+            .over_schemes(&endpoint, &reference, auth, |url, authorization, _| async move {
                 let base = url.split("/manifests/").next().unwrap_or(&url).to_string();
-                manifest::get_json(&self.http, &format!("{base}/tags/list?n={limit}"), authorization.as_deref()).await
+                manifest::get_json(http, &format!("{base}/tags/list?n={limit}"), authorization.as_deref()).await
             })
-            .await
-            .unwrap_or(Err(LookupError::Timeout));
-            match attempt {
-                Err(LookupError::Network(e)) => last = LookupError::Network(e),
-                Err(e) => return Err(e),
-                Ok(list) => {
-                    if plain {
-                        self.remember_plain(&endpoint);
-                    }
-                    let tags = list["tags"].as_array().map(|t| t.iter().filter_map(|v| v.as_str()).map(str::to_string));
-                    return Ok(tags.map(|t| t.take(limit).collect()).unwrap_or_default());
-                }
-            }
-        }
-        Err(last)
+            .await?;
+        let tags = list["tags"].as_array().map(|t| t.iter().filter_map(|v| v.as_str()).map(str::to_string));
+        Ok(tags.map(|t| t.take(limit).collect()).unwrap_or_default())
     }
 
     /// The manifest `reference` names and its digest, with the oci-client that holds the
@@ -318,13 +291,32 @@ impl RegistryClient {
         reference: &Reference,
         auth: &RegistryAuth,
     ) -> Result<((OciManifest, String), std::sync::Arc<Client>), LookupError> {
+        self.over_schemes(endpoint, reference, auth, async |url, authorization, client| {
+            manifest::get(&self.http, &url, authorization.as_deref(), reference.digest())
+                .await
+                .map(|found| (found, client))
+        })
+        .await
+    }
+
+    /// Runs `request` (given the URL, the `Authorization` value and the oci-client holding the
+    /// token) over HTTPS, then over plain HTTP for loopback and insecure registries when HTTPS
+    /// got no answer, as Docker does; each attempt under the deadline.
+    async fn over_schemes<T, F>(
+        &self,
+        endpoint: &Endpoint,
+        reference: &Reference,
+        auth: &RegistryAuth,
+        request: impl Fn(String, Option<String>, std::sync::Arc<Client>) -> F,
+    ) -> Result<T, LookupError>
+    where
+        F: std::future::Future<Output = Result<T, LookupError>>,
+    {
         let mut last = LookupError::Offline;
         for plain in self.schemes(endpoint) {
             let attempt = tokio::time::timeout(self.settings.timeout, async {
                 let (url, authorization, client) = self.prepare(endpoint, reference, auth, plain).await;
-                manifest::get(&self.http, &url, authorization.as_deref(), reference.digest())
-                    .await
-                    .map(|found| (found, client))
+                request(url, authorization, client).await
             })
             .await
             .unwrap_or(Err(LookupError::Timeout));
