@@ -153,6 +153,8 @@ fn editor_settings_turn_rules_off_and_change_severity() {
     let mut client = Client::start(&dir, utf16_client());
     client.open(&u, "dockerfile", "FROM ubuntu:latest\n");
     assert_eq!(summary(&client.diagnostics(&u, Some(1))), ["image-unpinned 0:5-0:18", "image-latest 0:12-0:18"]);
+    // The server's startup `workspace/configuration` may be answered (with no settings) just
+    // before this push, and its task resume after it: the push must win.
     client.notify(
         "workspace/didChangeConfiguration",
         json!({ "settings": { "driftls": { "rules": { "image-unpinned": "off", "image-latest": "error" } } } }),

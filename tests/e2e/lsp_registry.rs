@@ -190,7 +190,7 @@ fn action_titled(client: &mut Client, u: &str, line: u32, only: Option<&str>, pr
 }
 
 fn apply(text: &str, action: &Value, u: &str) -> String {
-    let edits = action["edit"]["changes"][u].as_array().cloned().expect("edits");
+    let edits = action["edit"]["changes"][u].as_array().cloned().unwrap_or_else(|| panic!("no edits in {action}"));
     crate::support::apply_edits(text, &edits)
 }
 

@@ -2,6 +2,7 @@
 //! while holding it) and wakes the publisher; nothing here waits on the network.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Value;
@@ -32,6 +33,9 @@ pub struct Shared {
     pub registry: Mutex<Arc<ImageService>>,
     /// Notified whenever a background lookup ends (answered or failed).
     pub lookup_done: Notify,
+    /// Counts `didChangeConfiguration` notifications. An answer to `workspace/configuration`
+    /// applies only if none came after the request: its task may resume after a newer push.
+    pub settings_generation: AtomicU64,
 }
 
 impl Shared {
@@ -71,6 +75,7 @@ impl Server {
             client_caps: Mutex::new(ClientCapabilities::default()),
             registry: Mutex::new(Arc::new(ImageService::new(RegistryOptions::default().lookup_settings()))),
             lookup_done: Notify::new(),
+            settings_generation: AtomicU64::new(0),
         });
         tokio::spawn(publish::run(shared.clone()));
         Server { shared }
@@ -88,11 +93,12 @@ impl Server {
         if !supported {
             return;
         }
+        let generation = shared.settings_generation.load(Ordering::SeqCst);
         let item = ConfigurationItem { scope_uri: None, section: Some("driftls".to_string()) };
         match shared.client.configuration(vec![item]).await {
             Ok(values) => {
                 let section = values.into_iter().next().unwrap_or(Value::Null);
-                Server::apply_configuration(&shared, &section).await;
+                Server::apply_configuration(&shared, &section, Some(generation)).await;
             }
             Err(e) => {
                 shared.client.log_message(MessageType::WARNING, format!("workspace/configuration failed: {e}")).await
@@ -100,10 +106,15 @@ impl Server {
         }
     }
 
-    async fn apply_configuration(shared: &Shared, section: &Value) {
+    /// Applies a `driftls` settings section; a pulled one (`pulled_at` = the generation when it
+    /// was asked for) is dropped when a notification came after it.
+    async fn apply_configuration(shared: &Shared, section: &Value, pulled_at: Option<u64>) {
         let (settings, problems) = config::parse(section);
         {
             let mut state = shared.state();
+            if pulled_at.is_some_and(|g| g != shared.settings_generation.load(Ordering::SeqCst)) {
+                return;
+            }
             shared.set_registry(&settings.registry, &state.editor.registry);
             if settings.registry != state.editor.registry {
                 state.lookups.reset();
@@ -622,8 +633,9 @@ impl LanguageServer for Server {
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        self.shared.settings_generation.fetch_add(1, Ordering::SeqCst);
         match params.settings.get("driftls") {
-            Some(section) if !section.is_null() => Server::apply_configuration(&self.shared, section).await,
+            Some(section) if !section.is_null() => Server::apply_configuration(&self.shared, section, None).await,
             _ => {
                 tokio::spawn(Server::pull_configuration(self.shared.clone()));
             }
