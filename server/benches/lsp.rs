@@ -42,7 +42,9 @@ struct ServerSpec {
 struct Session {
     child: Child,
     stdin: ChildStdin,
-    incoming: Receiver<Value>,
+    /// Messages with the moment their last byte was read (before parsing: the client's JSON
+    /// parse of a 1 MB publish is not the server's latency).
+    incoming: Receiver<(Instant, Value)>,
     next_id: i64,
 }
 
@@ -63,8 +65,8 @@ impl Session {
         let (tx, rx) = channel();
         std::thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
-            while let Some(message) = read_message(&mut reader) {
-                if tx.send(message).is_err() {
+            while let Some((arrived, message)) = read_message(&mut reader) {
+                if tx.send((arrived, message)).is_err() {
                     break;
                 }
             }
@@ -104,16 +106,16 @@ impl Session {
         let id = self.next_id;
         self.next_id += 1;
         self.send(&json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
-        self.wait(timeout, |m| m.get("id") == Some(&json!(id)) && m.get("method").is_none())
+        self.wait(timeout, |m| m.get("id") == Some(&json!(id)) && m.get("method").is_none()).map(|(_, m)| m)
     }
 
     /// Waits for a message matching `pred`, answering the server's requests meanwhile.
-    fn wait(&mut self, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Option<Value> {
+    fn wait(&mut self, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Option<(Instant, Value)> {
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.checked_duration_since(Instant::now())?;
             match self.incoming.recv_timeout(left) {
-                Ok(m) => {
+                Ok((arrived, m)) => {
                     if let (Some(id), Some(method)) = (m.get("id"), m.get("method").and_then(|x| x.as_str())) {
                         let result = if method == "workspace/configuration" { json!([null]) } else { Value::Null };
                         let id = id.clone();
@@ -121,7 +123,7 @@ impl Session {
                         continue;
                     }
                     if pred(&m) {
-                        return Some(m);
+                        return Some((arrived, m));
                     }
                 }
                 Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => return None,
@@ -134,13 +136,14 @@ impl Session {
         while self.incoming.try_recv().is_ok() {}
     }
 
-    fn wait_publish(&mut self, uri: &str, version: Option<i64>, timeout: Duration) -> bool {
+    /// When the publish for `uri` (with `version`, if given) arrived.
+    fn wait_publish(&mut self, uri: &str, version: Option<i64>, timeout: Duration) -> Option<Instant> {
         self.wait(timeout, |m| {
             m["method"] == "textDocument/publishDiagnostics"
                 && m["params"]["uri"] == json!(uri)
                 && version.is_none_or(|v| m["params"]["version"] == json!(v))
         })
-        .is_some()
+        .map(|(arrived, _)| arrived)
     }
 
     fn status(&self, field: &str) -> u64 {
@@ -177,7 +180,7 @@ impl Session {
     }
 }
 
-fn read_message(reader: &mut impl BufRead) -> Option<Value> {
+fn read_message(reader: &mut impl BufRead) -> Option<(Instant, Value)> {
     let mut length = 0usize;
     loop {
         let mut line = String::new();
@@ -194,7 +197,8 @@ fn read_message(reader: &mut impl BufRead) -> Option<Value> {
     }
     let mut body = vec![0u8; length];
     reader.read_exact(&mut body).ok()?;
-    serde_json::from_slice(&body).ok()
+    let arrived = Instant::now();
+    Some((arrived, serde_json::from_slice(&body).ok()?))
 }
 
 fn percentile(samples: &mut [Duration], p: usize) -> Duration {
@@ -241,8 +245,8 @@ fn measure_edits(sessions: &mut [(ServerSpec, Session)], input: &Input, edits: u
             "textDocument/didOpen",
             json!({ "textDocument": { "uri": u, "languageId": input.language, "version": 1, "text": input.text } }),
         );
-        if session.wait_publish(&u, spec.versioned.then_some(1), Duration::from_secs(60)) {
-            result.first_diagnostics = Some(started.elapsed());
+        if let Some(arrived) = session.wait_publish(&u, spec.versioned.then_some(1), Duration::from_secs(60)) {
+            result.first_diagnostics = Some(arrived - started);
         }
     }
     let line = input.text.lines().nth(input.edit_line).unwrap_or("");
@@ -270,8 +274,8 @@ fn measure_edits(sessions: &mut [(ServerSpec, Session)], input: &Input, edits: u
                             "end": { "line": input.edit_line, "character": end } }, "text": text }],
                     }),
                 );
-                if session.wait_publish(&u, spec.versioned.then_some(v), Duration::from_secs(30)) {
-                    result.edits.push(started.elapsed());
+                if let Some(arrived) = session.wait_publish(&u, spec.versioned.then_some(v), Duration::from_secs(30)) {
+                    result.edits.push(arrived - started);
                 } else {
                     result.timeouts += 1;
                 }

@@ -6,6 +6,7 @@ use ropey::Rope;
 use std::path::PathBuf;
 
 use crate::analysis::workspace::{Parsed, SourceFile};
+use crate::lsp::rendered::{EditLog, EditShift, Rendered};
 use crate::syntax::TextRange;
 use crate::syntax::dockerfile::Dockerfile;
 use crate::syntax::file_kind::FileKind;
@@ -26,6 +27,9 @@ pub struct Document {
     pub yaml: Option<std::sync::Arc<Yaml>>,
     /// The findings last published (range and rule), for hovers that explain a rule.
     pub published: Vec<(crate::syntax::TextRange, crate::analysis::Rule)>,
+    /// The last render of the diagnostics, and the edits since, so the next publish re-uses it.
+    pub rendered: Option<Rendered>,
+    pub edits: EditLog,
 }
 
 /// A change as the protocol sends it: a range (or none for the whole text) and new text.
@@ -66,6 +70,8 @@ impl Document {
             dockerfile,
             yaml,
             published: Vec::new(),
+            rendered: None,
+            edits: EditLog::default(),
         }
     }
 
@@ -99,7 +105,9 @@ impl Document {
         let (start_char, end_char) = (self.rope.byte_to_char(s.offset), self.rope.byte_to_char(e.offset));
         self.rope.remove(start_char..end_char);
         self.rope.insert(start_char, change.text);
+        let removed = self.text[s.offset..e.offset].to_string();
         self.text.replace_range(s.offset..e.offset, change.text);
+        self.edits.record(EditShift::new(s.offset, &removed, change.text, &self.text));
         let old = TextRange::new(s.offset, e.offset);
         if let Some(tree) = &mut self.dockerfile {
             tree.edit(old, change.text.len(), &self.text);

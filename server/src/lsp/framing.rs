@@ -5,71 +5,87 @@
 //! `Content-Length` is replaced by a harmless `$/`-notification the server ignores, and the
 //! problem is logged on stderr. Frames larger than [`MAX_FRAME_BYTES`] are skipped unread.
 
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 
 /// The largest message read (a 50 MB document is ~52 MB of JSON).
 pub const MAX_FRAME_BYTES: usize = 256 * 1024 * 1024;
 
 const REPLACEMENT: &str = r#"{"jsonrpc":"2.0","method":"$/driftls/malformedMessage","params":null}"#;
 
+/// One frame read from a byte stream.
+pub enum Frame {
+    /// A body of at most [`MAX_FRAME_BYTES`].
+    Body(Vec<u8>),
+    /// A header block without a usable `Content-Length`.
+    NoLength,
+    /// A body over the limit, skipped unread.
+    Oversize(usize),
+}
+
+/// Reads the next frame; `None` at the end of the stream (or when it breaks off mid-frame).
+pub async fn read_frame(reader: &mut (impl AsyncBufRead + Unpin)) -> Option<Frame> {
+    let mut length: Option<usize> = None;
+    let mut saw_header = false;
+    loop {
+        let mut line = String::new();
+        match reader.read_line(&mut line).await {
+            Ok(0) | Err(_) => return None,
+            Ok(_) => {}
+        }
+        let trimmed = line.trim_end_matches(['\r', '\n']);
+        if trimmed.is_empty() {
+            if saw_header {
+                break;
+            }
+            continue; // stray blank lines between frames
+        }
+        saw_header = true;
+        if let Some((name, value)) = trimmed.split_once(':')
+            && name.trim().eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().ok();
+        }
+    }
+    let Some(length) = length else { return Some(Frame::NoLength) };
+    if length > MAX_FRAME_BYTES {
+        let mut sink = tokio::io::sink();
+        let skipped = tokio::io::copy(&mut (&mut *reader).take(length as u64), &mut sink).await.ok()?;
+        return (skipped == length as u64).then_some(Frame::Oversize(length));
+    }
+    let mut body = vec![0u8; length];
+    reader.read_exact(&mut body).await.ok()?;
+    Some(Frame::Body(body))
+}
+
+/// `body` with its `Content-Length` header, ready to write.
+pub fn framed(body: &[u8]) -> Vec<u8> {
+    let header = format!("Content-Length: {}\r\n\r\n", body.len());
+    let mut frame = Vec::with_capacity(header.len() + body.len());
+    frame.extend_from_slice(header.as_bytes());
+    frame.extend_from_slice(body);
+    frame
+}
+
 /// Copies frames from `input` to `output`, replacing malformed ones, until `input` ends.
 pub async fn guard(input: impl AsyncRead + Unpin, mut output: impl AsyncWrite + Unpin) {
     let mut reader = BufReader::with_capacity(64 * 1024, input);
-    loop {
-        let mut length: Option<usize> = None;
-        let mut saw_header = false;
-        loop {
-            let mut line = String::new();
-            match reader.read_line(&mut line).await {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {}
+    while let Some(frame) = read_frame(&mut reader).await {
+        let body = match frame {
+            Frame::Body(body) if is_json_object(&body) => body,
+            Frame::Body(body) => {
+                eprintln!("driftls: a malformed message ({} bytes, not a JSON-RPC object) was dropped", body.len());
+                REPLACEMENT.as_bytes().to_vec()
             }
-            let trimmed = line.trim_end_matches(['\r', '\n']);
-            if trimmed.is_empty() {
-                if saw_header {
-                    break;
-                }
-                continue; // stray blank lines between frames
+            Frame::NoLength => {
+                eprintln!("driftls: a message without a valid Content-Length header was dropped");
+                continue;
             }
-            saw_header = true;
-            if let Some((name, value)) = trimmed.split_once(':')
-                && name.trim().eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse().ok();
+            Frame::Oversize(length) => {
+                eprintln!("driftls: a message of {length} bytes (over {MAX_FRAME_BYTES}) was skipped");
+                continue;
             }
-        }
-        let Some(length) = length else {
-            eprintln!("driftls: a message without a valid Content-Length header was dropped");
-            continue;
         };
-        if length > MAX_FRAME_BYTES {
-            eprintln!("driftls: a message of {length} bytes (over {MAX_FRAME_BYTES}) was skipped");
-            let mut remaining = length as u64;
-            let mut sink = tokio::io::sink();
-            match tokio::io::copy(&mut (&mut reader).take(remaining), &mut sink).await {
-                Ok(n) => remaining -= n,
-                Err(_) => return,
-            }
-            if remaining > 0 {
-                return;
-            }
-            continue;
-        }
-        let mut body = vec![0u8; length];
-        if reader.read_exact(&mut body).await.is_err() {
-            return;
-        }
-        let body = if is_json_object(&body) {
-            body
-        } else {
-            eprintln!("driftls: a malformed message ({length} bytes, not a JSON-RPC object) was dropped");
-            REPLACEMENT.as_bytes().to_vec()
-        };
-        let header = format!("Content-Length: {}\r\n\r\n", body.len());
-        if output.write_all(header.as_bytes()).await.is_err() || output.write_all(&body).await.is_err() {
-            return;
-        }
-        if output.flush().await.is_err() {
+        if output.write_all(&framed(&body)).await.is_err() || output.flush().await.is_err() {
             return;
         }
     }

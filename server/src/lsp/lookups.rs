@@ -134,7 +134,7 @@ pub fn schedule(shared: &Arc<Shared>, asked: BTreeSet<String>) {
 
 /// `driftls/status`: how many registry lookups are running (editors show it in a status bar).
 async fn send_status(shared: &Shared, running: usize) {
-    shared.client.send_notification::<StatusNotification>(Status { lookups: running }).await;
+    shared.notify::<StatusNotification>(Status { lookups: running }).await;
 }
 
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -189,13 +189,13 @@ async fn lookup(shared: Arc<Shared>, service: Arc<ImageService>, reference: Stri
     send_status(&shared, running).await;
     if let Some((registry, error, first_for_registry)) = report {
         let level = if error == LookupError::Offline { MessageType::LOG } else { MessageType::WARNING };
-        shared.client.log_message(level, format!("driftls: no registry answer for `{reference}`: {error}")).await;
+        shared.log(level, format!("driftls: no registry answer for `{reference}`: {error}")).await;
         if first_for_registry && error != LookupError::Offline {
             let message = format!(
                 "driftls could not get image facts from {registry} ({error}). Checks that need the registry are \
                  skipped for its images; details are in the log."
             );
-            shared.client.show_message(MessageType::WARNING, message).await;
+            shared.show(MessageType::WARNING, message).await;
         }
     }
 }

@@ -4,10 +4,11 @@
 
 use std::sync::Arc;
 
-use tower_lsp_server::ls_types::{self as lsp, Uri};
+use tower_lsp_server::ls_types as lsp;
 
 use crate::analysis::settings::ConfigProblem;
 use crate::lsp::convert;
+use crate::lsp::rendered::{Rendered, publish_message};
 use crate::lsp::server::Shared;
 use crate::lsp::state::{Analysis, MAX_ANALYZED_BYTES, State};
 
@@ -17,14 +18,14 @@ pub async fn run(shared: Arc<Shared>) {
         publish_settings_problems(&shared).await;
         loop {
             let next = shared.state().next_snapshot();
-            let Some(snapshot) = next else { break };
+            let Some(mut snapshot) = next else { break };
             // A bug in a rule must not stop every later publish: catch it, log it, go on.
             let analysis = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| snapshot.analyze())) {
                 Ok(a) => a,
                 Err(_) => {
                     let message =
                         format!("driftls: analysis of {} failed (a bug); please report it", snapshot.uri.as_str());
-                    shared.client.log_message(lsp::MessageType::ERROR, message).await;
+                    shared.log(lsp::MessageType::ERROR, message).await;
                     continue;
                 }
             };
@@ -32,44 +33,55 @@ pub async fn run(shared: Arc<Shared>) {
             shared.state().lookups.record(&snapshot.uri, &asked);
             crate::lsp::lookups::schedule(&shared, asked);
             let encoding = shared.state().encoding;
-            let published = match &analysis {
-                Analysis::Diagnostics(found) => found.iter().map(|d| (d.range, d.rule)).collect(),
-                Analysis::TooLarge => Vec::new(),
-            };
-            let mut others = convert::OtherFiles::new();
-            let diagnostics = match analysis {
-                Analysis::Diagnostics(found) => found
-                    .iter()
-                    .map(|d| {
-                        convert::diagnostic(
-                            &snapshot.uri,
-                            &snapshot.rope,
-                            d,
-                            encoding,
-                            &snapshot.workspace,
-                            &mut others,
-                        )
-                    })
-                    .collect(),
-                Analysis::TooLarge => vec![lsp::Diagnostic {
-                    range: lsp::Range::default(),
-                    severity: Some(lsp::DiagnosticSeverity::INFORMATION),
-                    source: Some("driftls".into()),
-                    message: format!(
-                        "driftls stopped analysing this file: it is larger than {} MiB.",
-                        MAX_ANALYZED_BYTES / (1024 * 1024)
-                    ),
-                    ..Default::default()
-                }],
+            let (message, rendered) = match analysis {
+                Analysis::Diagnostics(found) => {
+                    let mut others = convert::OtherFiles::new();
+                    let rendered = Rendered::render(
+                        snapshot.rendered.take(),
+                        &snapshot.edits,
+                        snapshot.render_id,
+                        encoding,
+                        found,
+                        |d| convert::diagnostic(&snapshot.uri, &snapshot.rope, d, encoding, &snapshot.workspace, &mut others),
+                    );
+                    (rendered.message(&snapshot.uri, Some(snapshot.version)), Some(rendered))
+                }
+                Analysis::TooLarge => {
+                    let note = lsp::Diagnostic {
+                        range: lsp::Range::default(),
+                        severity: Some(lsp::DiagnosticSeverity::INFORMATION),
+                        source: Some("driftls".into()),
+                        message: format!(
+                            "driftls stopped analysing this file: it is larger than {} MiB.",
+                            MAX_ANALYZED_BYTES / (1024 * 1024)
+                        ),
+                        ..Default::default()
+                    };
+                    let json = serde_json::to_string(&note).unwrap_or_default();
+                    (publish_message(&snapshot.uri, Some(snapshot.version), [json.as_str()].into_iter(), json.len()), None)
+                }
             };
             let _guard = shared.publish_lock.lock().await;
             let current = {
                 let mut state = shared.state();
-                let doc = state.documents.get_mut(&State::key(&snapshot.uri)).filter(|d| d.version == snapshot.version);
-                doc.map(|d| d.published = published).is_some()
+                match state.documents.get_mut(&State::key(&snapshot.uri)) {
+                    Some(doc) => {
+                        // Kept even when the text moved on: the document's edit log starts here.
+                        let published = rendered.as_ref().map_or_else(Vec::new, |r| {
+                            r.diagnostics().map(|d| (d.range, d.rule)).collect()
+                        });
+                        let current = doc.version == snapshot.version;
+                        if current {
+                            doc.published = published;
+                        }
+                        doc.rendered = rendered;
+                        current
+                    }
+                    None => false,
+                }
             };
             if current {
-                shared.client.publish_diagnostics(snapshot.uri, diagnostics, Some(snapshot.version)).await;
+                shared.outbox.send(&message).await;
             }
         }
     }
@@ -94,11 +106,7 @@ async fn publish_settings_problems(shared: &Shared) {
         (uri, diagnostics, version)
     };
     let _guard = shared.publish_lock.lock().await;
-    publish_raw(shared, uri, diagnostics, version).await;
-}
-
-async fn publish_raw(shared: &Shared, uri: Uri, diagnostics: Vec<lsp::Diagnostic>, version: Option<i32>) {
-    shared.client.publish_diagnostics(uri, diagnostics, version).await;
+    shared.publish(&uri, &diagnostics, version).await;
 }
 
 fn config_diagnostic(rope: &ropey::Rope, p: &ConfigProblem, encoding: crate::text::Encoding) -> lsp::Diagnostic {

@@ -14,7 +14,9 @@ use tower_lsp_server::{Client, LanguageServer};
 use crate::lsp::config::{self, RegistryOptions};
 use crate::lsp::convert;
 use crate::lsp::document::{Change, Document};
+use crate::lsp::output::Outbox;
 use crate::lsp::publish;
+use crate::lsp::rendered::publish_message;
 use crate::lsp::state::State;
 use crate::registry::lookup::ImageService;
 use crate::syntax::file_kind::{FileKind, SETTINGS_FILE};
@@ -36,12 +38,36 @@ pub struct Shared {
     /// Counts `didChangeConfiguration` notifications. An answer to `workspace/configuration`
     /// applies only if none came after the request: its task may resume after a newer push.
     pub settings_generation: AtomicU64,
+    /// Where publishes are written, serialised by us (see `lsp::output`).
+    pub outbox: Outbox,
 }
 
 impl Shared {
     /// The state; a handler that panicked while holding the lock does not poison the server.
     pub fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Publishes `diagnostics` of `uri` through the outbox, in order with every other publish.
+    pub async fn publish(&self, uri: &Uri, diagnostics: &[Diagnostic], version: Option<i32>) {
+        let json: Vec<String> = diagnostics.iter().map(|d| serde_json::to_string(d).unwrap_or_default()).collect();
+        let size = json.iter().map(|j| j.len() + 1).sum();
+        self.outbox.send(&publish_message(uri, version, json.iter().map(String::as_str), size)).await;
+    }
+
+    /// Sends a notification through the outbox, so it keeps its order with publishes (a log
+    /// line about an edit arrives before the diagnostics of that edit).
+    pub async fn notify<N: notification::Notification>(&self, params: N::Params) {
+        let message = serde_json::json!({ "jsonrpc": "2.0", "method": N::METHOD, "params": params });
+        self.outbox.send(message.to_string().as_bytes()).await;
+    }
+
+    pub async fn log(&self, level: MessageType, message: impl Into<String>) {
+        self.notify::<notification::LogMessage>(LogMessageParams { typ: level, message: message.into() }).await;
+    }
+
+    pub async fn show(&self, level: MessageType, message: impl Into<String>) {
+        self.notify::<notification::ShowMessage>(ShowMessageParams { typ: level, message: message.into() }).await;
     }
 
     pub fn registry(&self) -> Arc<ImageService> {
@@ -66,7 +92,7 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn new(client: Client) -> Server {
+    pub fn new(client: Client, outbox: Outbox) -> Server {
         let shared = Arc::new(Shared {
             client,
             state: Mutex::new(State::default()),
@@ -76,6 +102,7 @@ impl Server {
             registry: Mutex::new(Arc::new(ImageService::new(RegistryOptions::default().lookup_settings()))),
             lookup_done: Notify::new(),
             settings_generation: AtomicU64::new(0),
+            outbox,
         });
         tokio::spawn(publish::run(shared.clone()));
         Server { shared }
@@ -83,7 +110,7 @@ impl Server {
 
     async fn log_all(&self, warnings: Vec<String>) {
         for message in warnings {
-            self.shared.client.log_message(MessageType::WARNING, message).await;
+            self.shared.log(MessageType::WARNING, message).await;
         }
     }
 
@@ -101,7 +128,7 @@ impl Server {
                 Server::apply_configuration(&shared, &section, Some(generation)).await;
             }
             Err(e) => {
-                shared.client.log_message(MessageType::WARNING, format!("workspace/configuration failed: {e}")).await
+                shared.log(MessageType::WARNING, format!("workspace/configuration failed: {e}")).await
             }
         }
     }
@@ -124,7 +151,7 @@ impl Server {
         }
         shared.wake.notify_one();
         for p in problems {
-            shared.client.log_message(MessageType::WARNING, p).await;
+            shared.log(MessageType::WARNING, p).await;
         }
     }
 
@@ -154,7 +181,7 @@ impl Server {
         }
         shared.wake.notify_one();
         for e in errors {
-            shared.client.log_message(MessageType::INFO, format!("workspace scan: {e}")).await;
+            shared.log(MessageType::INFO, format!("workspace scan: {e}")).await;
         }
     }
 
@@ -182,7 +209,7 @@ impl Server {
             register_options: serde_json::to_value(options).ok(),
         };
         if let Err(e) = shared.client.register_capability(vec![registration]).await {
-            shared.client.log_message(MessageType::WARNING, format!("could not watch {SETTINGS_FILE}: {e}")).await;
+            shared.log(MessageType::WARNING, format!("could not watch {SETTINGS_FILE}: {e}")).await;
         }
     }
 }
@@ -403,7 +430,7 @@ impl LanguageServer for Server {
         }
         let _guard = self.shared.publish_lock.lock().await;
         if !was_settings {
-            self.shared.client.publish_diagnostics(uri, Vec::new(), None).await;
+            self.shared.publish(&uri, &[], None).await;
         }
     }
 

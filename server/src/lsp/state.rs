@@ -14,6 +14,7 @@ use crate::analysis::{Diagnostic, ImageFacts, diagnostics};
 use crate::lsp::config::EditorSettings;
 use crate::lsp::document::Document;
 use crate::lsp::lookups::Lookups;
+use crate::lsp::rendered::{EditLog, Rendered};
 use crate::syntax::dockerfile::Dockerfile;
 use crate::syntax::file_kind::{FileKind, SETTINGS_FILE};
 use crate::text::Encoding;
@@ -53,6 +54,8 @@ pub struct State {
     pub lookups: Lookups,
     /// Every file driftls reads in the workspace; open documents override disk.
     pub workspace: Workspace,
+    /// Renders numbered so far (a document's edit log names the render it follows).
+    renders: u64,
 }
 
 /// What an analysis needs, copied out of the state so the lock is not held while it runs.
@@ -69,6 +72,10 @@ pub struct Snapshot {
     pub facts: ImageFacts,
     pub asked: Asked,
     pub workspace: Workspace,
+    /// The document's last render, the edits since, and this render's number.
+    pub rendered: Option<Rendered>,
+    pub edits: EditLog,
+    pub render_id: u64,
 }
 
 /// The outcome of analysing a snapshot.
@@ -129,9 +136,13 @@ impl State {
     pub fn next_snapshot(&mut self) -> Option<Snapshot> {
         while !self.dirty.is_empty() {
             let uri = self.dirty.remove(0);
-            let Some(doc) = self.documents.get(&State::key(&uri)) else {
+            let settings = self.rule_settings();
+            self.renders += 1;
+            let render_id = self.renders;
+            let Some(doc) = self.documents.get_mut(&State::key(&uri)) else {
                 continue;
             };
+            let edits = std::mem::replace(&mut doc.edits, EditLog::since(render_id));
             let (facts, asked) = self.facts.recording();
             return Some(Snapshot {
                 uri,
@@ -141,10 +152,13 @@ impl State {
                 text: doc.text.clone(),
                 dockerfile: doc.dockerfile.clone(),
                 path: doc.path.clone(),
-                settings: self.rule_settings(),
+                settings,
                 facts,
                 asked,
                 workspace: if doc.kind == FileKind::Dockerfile { Workspace::default() } else { self.workspace.clone() },
+                rendered: doc.rendered.take(),
+                edits,
+                render_id,
             });
         }
         None
