@@ -17,7 +17,7 @@ use tower_lsp_server::{LspService, Server as Transport};
 /// [`framing::guard`] first, so one malformed message cannot end the session; everything written
 /// goes through [`output`], where pre-serialised publishes join the transport's frames.
 pub async fn run_stdio() {
-    let (outbox, writer) = output::start(tokio::io::stdout());
+    let (outbox, writer) = output::start(output::RawStdout::open());
     let server_outbox = outbox.clone();
     let (service, socket) = LspService::new(move |client| server::Server::new(client, server_outbox.clone()));
     let (guarded, reader) = tokio::io::duplex(1024 * 1024);
@@ -29,7 +29,7 @@ pub async fn run_stdio() {
     // let the writer finish, but never hang on a client that stopped reading.
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
         let _ = forward.await;
-        let _ = writer.await;
+        let _ = tokio::task::spawn_blocking(move || writer.join()).await;
     })
     .await;
 }

@@ -3,9 +3,12 @@
 //! bytes as the previous one, see [`crate::lsp::rendered`]) and skip the transport, which would
 //! turn them into a `serde_json::Value` tree first. Whole frames go through one bounded channel
 //! to one writer, so frames never interleave and a client that stops reading slows the
-//! publisher down instead of filling memory.
+//! publisher down instead of filling memory. The writer is a thread of its own that writes
+//! each frame with one unbuffered write (no copy into a line buffer that scans for newlines).
 
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use std::io::Write;
+
+use tokio::io::{AsyncRead, BufReader};
 use tokio::sync::mpsc;
 
 use crate::lsp::framing::{self, Frame};
@@ -14,7 +17,8 @@ use crate::lsp::framing::{self, Frame};
 const QUEUED_FRAMES: usize = 8;
 
 enum Item {
-    Frame(Vec<u8>),
+    /// A header and its body.
+    Frame(String, Vec<u8>),
     /// The transport ended: write what came before, then stop.
     End,
 }
@@ -25,23 +29,29 @@ pub struct Outbox(mpsc::Sender<Item>);
 
 impl Outbox {
     /// Queues one JSON-RPC message (the body, without header); waits while the queue is full.
-    pub async fn send(&self, body: &[u8]) {
-        let _ = self.0.send(Item::Frame(framing::framed(body))).await;
+    pub async fn send(&self, body: Vec<u8>) {
+        let header = format!("Content-Length: {}\r\n\r\n", body.len());
+        let _ = self.0.send(Item::Frame(header, body)).await;
     }
 }
 
-/// An outbox and the task that writes its frames to `out` (ends after [`forward_transport`]
+/// An outbox and the thread that writes its frames to `out` (ends after [`forward_transport`]
 /// has seen the transport end and everything before that was written).
-pub fn start(out: impl AsyncWrite + Unpin + Send + 'static) -> (Outbox, tokio::task::JoinHandle<()>) {
+pub fn start(out: impl Write + Send + 'static) -> (Outbox, std::thread::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(QUEUED_FRAMES);
-    (Outbox(tx), tokio::spawn(write_all(rx, out)))
+    let writer = std::thread::Builder::new()
+        .name("driftls-output".into())
+        .spawn(move || write_all(rx, out))
+        .expect("spawn the output thread");
+    (Outbox(tx), writer)
 }
 
-async fn write_all(mut queue: mpsc::Receiver<Item>, mut out: impl AsyncWrite + Unpin) {
-    while let Some(item) = queue.recv().await {
+fn write_all(mut queue: mpsc::Receiver<Item>, mut out: impl Write) {
+    while let Some(item) = queue.blocking_recv() {
         match item {
-            Item::Frame(frame) => {
-                if out.write_all(&frame).await.is_err() || out.flush().await.is_err() {
+            Item::Frame(header, body) => {
+                let written = out.write_all(header.as_bytes()).and_then(|_| out.write_all(&body));
+                if written.and_then(|_| out.flush()).is_err() {
                     return;
                 }
             }
@@ -50,12 +60,35 @@ async fn write_all(mut queue: mpsc::Receiver<Item>, mut out: impl AsyncWrite + U
     }
 }
 
+/// Standard output without the line buffer of `std::io::Stdout` (which would scan every frame
+/// for its last newline): each frame is written as it is.
+pub struct RawStdout(std::mem::ManuallyDrop<std::fs::File>);
+
+impl RawStdout {
+    pub fn open() -> RawStdout {
+        use std::os::fd::{AsFd, AsRawFd, FromRawFd};
+        let fd = std::io::stdout().as_fd().as_raw_fd();
+        // SAFETY: fd 1 is open for the life of the process, and `ManuallyDrop` never closes it.
+        RawStdout(std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd) }))
+    }
+}
+
+impl Write for RawStdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Moves the transport's frames, whole, into the outbox until the transport closes its end.
 pub async fn forward_transport(transport: impl AsyncRead + Unpin, outbox: Outbox) {
     let mut reader = BufReader::with_capacity(64 * 1024, transport);
     while let Some(frame) = framing::read_frame(&mut reader).await {
         if let Frame::Body(body) = frame {
-            outbox.send(&body).await;
+            outbox.send(body).await;
         }
     }
     let _ = outbox.0.send(Item::End).await;
@@ -69,23 +102,24 @@ mod tests {
     fn transport_frames_and_direct_frames_are_written_whole_and_in_order() {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
-            let (out_writer, mut out_reader) = tokio::io::duplex(64);
+            let (out_reader, out_writer) = std::io::pipe().unwrap();
             let (outbox, writer) = start(out_writer);
             let (mut transport_writer, transport_reader) = tokio::io::duplex(16);
+            use tokio::io::AsyncWriteExt;
             let forward = tokio::spawn(forward_transport(transport_reader, outbox.clone()));
-            let collect = tokio::spawn(async move {
+            let collect = std::thread::spawn(move || {
                 let mut all = Vec::new();
-                tokio::io::AsyncReadExt::read_to_end(&mut out_reader, &mut all).await.unwrap();
+                std::io::Read::read_to_end(&mut { out_reader }, &mut all).unwrap();
                 all
             });
-            outbox.send(br#"{"direct":1}"#).await;
+            outbox.send(br#"{"direct":1}"#.to_vec()).await;
             // Written in pieces smaller than a frame: the reader must reassemble it.
             transport_writer.write_all(b"Content-Length: 11\r\n\r\n{\"tower\":2}").await.unwrap();
             drop(transport_writer);
             forward.await.unwrap();
-            writer.await.unwrap();
+            writer.join().unwrap();
             drop(outbox);
-            let all = String::from_utf8(collect.await.unwrap()).unwrap();
+            let all = String::from_utf8(collect.join().unwrap()).unwrap();
             assert_eq!(all, "Content-Length: 12\r\n\r\n{\"direct\":1}Content-Length: 11\r\n\r\n{\"tower\":2}");
         });
     }

@@ -42,7 +42,16 @@ pub async fn run(shared: Arc<Shared>) {
                         snapshot.render_id,
                         encoding,
                         found,
-                        |d| convert::diagnostic(&snapshot.uri, &snapshot.rope, d, encoding, &snapshot.workspace, &mut others),
+                        |d| {
+                            convert::diagnostic(
+                                &snapshot.uri,
+                                &snapshot.rope,
+                                d,
+                                encoding,
+                                &snapshot.workspace,
+                                &mut others,
+                            )
+                        },
                     );
                     (rendered.message(&snapshot.uri, Some(snapshot.version)), Some(rendered))
                 }
@@ -58,7 +67,10 @@ pub async fn run(shared: Arc<Shared>) {
                         ..Default::default()
                     };
                     let json = serde_json::to_string(&note).unwrap_or_default();
-                    (publish_message(&snapshot.uri, Some(snapshot.version), [json.as_str()].into_iter(), json.len()), None)
+                    (
+                        publish_message(&snapshot.uri, Some(snapshot.version), [json.as_str()].into_iter(), json.len()),
+                        None,
+                    )
                 }
             };
             let _guard = shared.publish_lock.lock().await;
@@ -67,9 +79,9 @@ pub async fn run(shared: Arc<Shared>) {
                 match state.documents.get_mut(&State::key(&snapshot.uri)) {
                     Some(doc) => {
                         // Kept even when the text moved on: the document's edit log starts here.
-                        let published = rendered.as_ref().map_or_else(Vec::new, |r| {
-                            r.diagnostics().map(|d| (d.range, d.rule)).collect()
-                        });
+                        let published = rendered
+                            .as_ref()
+                            .map_or_else(Vec::new, |r| r.diagnostics().map(|d| (d.range, d.rule)).collect());
                         let current = doc.version == snapshot.version;
                         if current {
                             doc.published = published;
@@ -81,7 +93,7 @@ pub async fn run(shared: Arc<Shared>) {
                 }
             };
             if current {
-                shared.outbox.send(&message).await;
+                shared.outbox.send(message).await;
             }
         }
     }

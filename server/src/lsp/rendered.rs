@@ -275,7 +275,8 @@ mod tests {
         edit(&mut doc, (1, 0), (1, 0), "\n");
         let third = render(&mut doc, Some(second), 3);
         assert_eq!(third.message(&doc.uri, Some(7)), fresh(&doc));
-        let before_edit = third.entries.iter().filter(|e| e.diagnostic.range.end as usize <= TEXT.find('\n').unwrap()).count();
+        let before_edit =
+            third.entries.iter().filter(|e| e.diagnostic.range.end as usize <= TEXT.find('\n').unwrap()).count();
         assert_eq!(third.reused, before_edit);
         // A log that does not start at the previous render (a render was lost) reuses nothing.
         edit(&mut doc, (4, 6), (4, 6), "y");

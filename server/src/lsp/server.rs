@@ -52,14 +52,14 @@ impl Shared {
     pub async fn publish(&self, uri: &Uri, diagnostics: &[Diagnostic], version: Option<i32>) {
         let json: Vec<String> = diagnostics.iter().map(|d| serde_json::to_string(d).unwrap_or_default()).collect();
         let size = json.iter().map(|j| j.len() + 1).sum();
-        self.outbox.send(&publish_message(uri, version, json.iter().map(String::as_str), size)).await;
+        self.outbox.send(publish_message(uri, version, json.iter().map(String::as_str), size)).await;
     }
 
     /// Sends a notification through the outbox, so it keeps its order with publishes (a log
     /// line about an edit arrives before the diagnostics of that edit).
     pub async fn notify<N: notification::Notification>(&self, params: N::Params) {
         let message = serde_json::json!({ "jsonrpc": "2.0", "method": N::METHOD, "params": params });
-        self.outbox.send(message.to_string().as_bytes()).await;
+        self.outbox.send(message.to_string().into_bytes()).await;
     }
 
     pub async fn log(&self, level: MessageType, message: impl Into<String>) {
@@ -127,9 +127,7 @@ impl Server {
                 let section = values.into_iter().next().unwrap_or(Value::Null);
                 Server::apply_configuration(&shared, &section, Some(generation)).await;
             }
-            Err(e) => {
-                shared.log(MessageType::WARNING, format!("workspace/configuration failed: {e}")).await
-            }
+            Err(e) => shared.log(MessageType::WARNING, format!("workspace/configuration failed: {e}")).await,
         }
     }
 
