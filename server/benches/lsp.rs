@@ -295,6 +295,14 @@ fn measure_edits(sessions: &mut [(ServerSpec, Session)], input: &Input, edits: u
     results
 }
 
+/// The generated Dockerfile with its `RUN <<EOF` heredocs written as continued `RUN` lines.
+fn without_heredocs(text: &str) -> String {
+    text.replace(
+        "RUN <<EOF\nset -eux\nnpm ci\nnpm install -g pnpm\nEOF\n",
+        "RUN set -eux \\\n && npm ci \\\n && npm install -g pnpm\n",
+    )
+}
+
 fn mib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
 }
@@ -528,7 +536,12 @@ fn main() {
     // The CLI against hadolint on the same file, and at repository scale.
     println!("\n## CLI\n");
     println!("| what | time |\n|---|---|");
-    let thousand = &inputs[1].0.path;
+    // hadolint 2.15 stops at the second `RUN <<EOF` heredoc of the generated file ("unexpected
+    // 'R'") and answers in milliseconds having read 15 lines; both tools get the same file
+    // with the heredoc written as a continued `RUN` instead, which hadolint reads to the end.
+    let thousand = dir.join("cli/Dockerfile");
+    std::fs::create_dir_all(thousand.parent().expect("dir")).expect("cli dir");
+    std::fs::write(&thousand, without_heredocs(&inputs[1].0.text)).expect("write");
     let time_cli = |cmd: &mut Command| {
         let t = Instant::now();
         let ok = cmd.stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok();
@@ -536,18 +549,23 @@ fn main() {
     };
     let mut ours = Vec::new();
     for _ in 0..5 {
-        ours.extend(time_cli(Command::new(&driftls).args(["check", "--offline", "--quiet"]).arg(thousand)));
+        ours.extend(time_cli(Command::new(&driftls).args(["check", "--offline", "--quiet"]).arg(&thousand)));
     }
     let ours = percentile(&mut ours, 50);
     println!("| `driftls check --offline` on the 1,000-line Dockerfile (median of 5) | {} |", fmt(ours));
     let hadolint = peers.join("venv/bin/hadolint");
     if with_peers && hadolint.is_file() {
+        let read_all = Command::new(&hadolint).arg("--no-fail").arg(&thousand).output().ok().is_some_and(|o| {
+            !String::from_utf8_lossy(&o.stdout).contains("unexpected")
+                && o.stdout.iter().filter(|&&b| b == b'\n').count() > 100
+        });
         let mut theirs = Vec::new();
         for _ in 0..3 {
-            theirs.extend(time_cli(Command::new(&hadolint).arg("--no-fail").arg(thousand)));
+            theirs.extend(time_cli(Command::new(&hadolint).arg("--no-fail").arg(&thousand)));
         }
         let theirs = percentile(&mut theirs, 50);
-        println!("| `hadolint` on the same file (median of 3) | {} |", fmt(theirs));
+        let note = if read_all { "" } else { " (it did not read the whole file)" };
+        println!("| `hadolint` on the same file (median of 3){note} | {} |", fmt(theirs));
         println!("| ratio hadolint / driftls | {:.0}x |", theirs.as_secs_f64() / ours.as_secs_f64().max(1e-9));
     }
     let repo = dir.join("repo");
