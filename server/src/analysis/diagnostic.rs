@@ -79,3 +79,55 @@ impl Diagnostic {
         self
     }
 }
+
+/// A range inside one instruction, relative to its start, and which instruction: an index in
+/// the file, or an instruction's address in the incremental analysis. It stays true when an
+/// edit elsewhere moves the instruction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Where {
+    pub at: usize,
+    pub range: TextRange,
+}
+
+/// A diagnostic whose ranges are relative to the instructions that hold them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Anchored {
+    /// Ranges relative to `at` (the main range) and `related_at` (each related range).
+    pub diagnostic: Diagnostic,
+    pub at: usize,
+    pub related_at: Vec<usize>,
+}
+
+impl Anchored {
+    /// A diagnostic about `range`, with no related places yet.
+    pub fn new(diagnostic: Diagnostic, at: usize) -> Anchored {
+        debug_assert!(diagnostic.related.is_empty());
+        Anchored { diagnostic, at, related_at: Vec::new() }
+    }
+
+    pub fn with_related(mut self, place: Where, message: impl Into<String>) -> Anchored {
+        self.diagnostic = self.diagnostic.with_related(place.range, message);
+        self.related_at.push(place.at);
+        self
+    }
+
+    /// The diagnostic with absolute ranges; `start_of` gives an instruction's start.
+    pub fn place(&self, start_of: impl Fn(usize) -> usize) -> Diagnostic {
+        let mut d = self.diagnostic.clone();
+        d.range = d.range.shift(start_of(self.at));
+        for (r, &at) in d.related.iter_mut().zip(&self.related_at) {
+            r.range = r.range.shift(start_of(at));
+        }
+        d
+    }
+
+    /// [`Anchored::place`], without a copy.
+    pub fn into_placed(self, start_of: impl Fn(usize) -> usize) -> Diagnostic {
+        let mut d = self.diagnostic;
+        d.range = d.range.shift(start_of(self.at));
+        for (r, &at) in d.related.iter_mut().zip(&self.related_at) {
+            r.range = r.range.shift(start_of(at));
+        }
+        d
+    }
+}

@@ -3,9 +3,11 @@
 
 use std::path::Path;
 
+use crate::analysis::catalogue::Rule;
 use crate::analysis::diagnostic::Diagnostic;
 use crate::analysis::dockerfile_model::Model;
 use crate::analysis::image_facts::ImageFacts;
+use crate::analysis::memo::DockerfileMemo;
 use crate::analysis::rules;
 use crate::analysis::settings::{Level, RuleSettings};
 use crate::analysis::suppression::Suppressions;
@@ -24,6 +26,22 @@ pub fn dockerfile(file: &Dockerfile, text: &str, facts: &ImageFacts, settings: &
     rules::packages::check(file, &mut found);
     rules::remote::check(file, &mut found);
     rules::volumes::check(file, &model, facts, &mut found);
+    finish(found, text, settings, |offset| file.instruction_at(offset).map_or(offset, |l| l.start as usize))
+}
+
+/// [`dockerfile`], reusing what `memo` remembers from the analyses of earlier versions of the
+/// same document: after an edit, only what the edit can change is computed again. Gives
+/// exactly what [`dockerfile`] gives; `facts` and `settings` may differ from call to call.
+pub fn dockerfile_incremental(
+    file: &Dockerfile,
+    text: &str,
+    facts: &ImageFacts,
+    settings: &RuleSettings,
+    memo: &mut DockerfileMemo,
+) -> Vec<Diagnostic> {
+    let Some(found) = memo.findings(file, facts) else {
+        return dockerfile(file, text, facts, settings);
+    };
     finish(found, text, settings, |offset| file.instruction_at(offset).map_or(offset, |l| l.start as usize))
 }
 
@@ -68,16 +86,19 @@ fn finish(
     owner_start: impl Fn(usize) -> usize,
 ) -> Vec<Diagnostic> {
     let suppressions = Suppressions::scan(text);
+    // Looked up once per rule, not once per finding.
+    let levels = Rule::ALL.map(|rule| settings.configured(rule));
+    debug_assert!(Rule::ALL.iter().enumerate().all(|(i, &rule)| rule as usize == i));
     found.retain_mut(|d| {
         // A configured level replaces the severity a rule chose (some rules have variants, such
         // as "cannot tell" at information); `off` drops the finding.
-        match settings.configured(d.rule) {
+        match levels[d.rule as usize] {
             Some(Level::Off) => return false,
             Some(Level::On(severity)) => d.severity = severity,
             None => {}
         }
         let offset = d.range.start as usize;
-        !suppressions.is_suppressed(d.rule.code(), offset, owner_start(offset))
+        suppressions.is_empty() || !suppressions.is_suppressed(d.rule.code(), offset, owner_start(offset))
     });
     found.sort_by_key(|a| (a.range.start, a.range.end, a.rule));
     // An ARG default used by several FROMs is reported once.

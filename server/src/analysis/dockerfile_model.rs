@@ -126,22 +126,8 @@ pub struct Model {
 impl Model {
     pub fn build(file: &Dockerfile) -> Model {
         let escape = file.directives.escape;
-        let mut model = Model::default();
         let instructions = &file.instructions;
-        // Global ARGs: before the first FROM.
-        for located in instructions.iter().take_while(|l| !matches!(l.instruction.kind, Kind::From(_))) {
-            if let Kind::Arg(decls) = &located.instruction.kind {
-                for d in decls {
-                    let decl_range = d.default.as_ref().map_or(d.name.range, |v| d.name.range.cover(v.range));
-                    model.global_args.push(GlobalArg {
-                        name: d.name.value.to_string(),
-                        default: d.default.as_ref().map(|v| v.value.to_string()),
-                        decl_range: located.abs(decl_range),
-                        default_range: d.default.as_ref().map(|v| located.abs(v.range)),
-                    });
-                }
-            }
-        }
+        let mut model = Model { global_args: global_args(instructions), ..Model::default() };
         let froms: Vec<usize> = instructions
             .iter()
             .enumerate()
@@ -149,89 +135,44 @@ impl Model {
             .map(|(i, _)| i)
             .collect();
         for (n, &at) in froms.iter().enumerate() {
-            let Kind::From(from) = &instructions[at].instruction.kind else {
+            let located = &instructions[at];
+            let Some(target) = from_target(located, escape, &model.global_args) else {
                 continue;
             };
-            let located = &instructions[at];
             let body = at + 1..froms.get(n + 1).copied().unwrap_or(instructions.len());
-            let name = from.stage_name.as_ref().map(|w| w.value.to_ascii_lowercase().to_string());
-            let expansion = variables::expand(&from.image.value, escape, &|v| model.lookup_global(v));
-            let base = if !expansion.undeclared.is_empty() || !expansion.valueless.is_empty() {
-                let uses_automatic = expansion.undeclared.iter().any(|r| AUTOMATIC_ARGS.contains(&r.name.as_str()));
-                if !uses_automatic {
-                    let declared = |name: &str| model.global_args.iter().any(|a| a.name == name);
-                    let refs = expansion
-                        .undeclared
-                        .iter()
-                        .chain(&expansion.valueless)
-                        .map(|r| {
-                            (
-                                located.abs(r.range.shift(from.image.range.start as usize)),
-                                r.name.clone(),
-                                declared(&r.name),
-                            )
-                        })
-                        .collect();
-                    model.unresolved.push(UnresolvedFrom { instruction: at, refs });
+            let base = match target.image {
+                FromImage::Unresolved(refs) => {
+                    if let Some(refs) = refs {
+                        model.unresolved.push(UnresolvedFrom { instruction: at, refs });
+                    }
+                    Base::Unresolved
                 }
-                Base::Unresolved
-            } else if expansion.value.eq_ignore_ascii_case("scratch") {
-                Base::Scratch
-            } else if let Some(stage) = model.stage_named(&expansion.value) {
-                Base::Stage(stage)
-            } else {
-                let platform = from
-                    .flags
-                    .iter()
-                    .find(|f| f.name == "platform")
-                    .and_then(|f| f.value.as_ref())
-                    .map(|v| variables::expand(&v.value, escape, &|name| model.lookup_global(name)))
-                    .filter(|e| e.undeclared.is_empty() && e.valueless.is_empty() && e.value.contains('/'))
-                    .map(|e| e.value);
-                model.push_image(ImageUseKind::From, at, located.abs(from.image.range), expansion);
-                if let Some(image) = model.images.last_mut().filter(|u| u.instruction == at) {
-                    image.platform = platform;
-                }
-                Base::Image
+                FromImage::Scratch => Base::Scratch,
+                FromImage::Named(named) => match model.stage_named(&named.expansion.value) {
+                    Some(stage) => Base::Stage(stage),
+                    None => {
+                        model.images.extend(named.image_use(at));
+                        Base::Image
+                    }
+                },
             };
-            model.stages.push(Stage { from: at, name, base, body });
+            model.stages.push(Stage { from: at, name: target.name, base, body });
         }
         // COPY --from=… and RUN --mount=…,from=… name earlier stages or images.
         for (i, located) in instructions.iter().enumerate() {
-            for (range, text) in image_flags(located) {
-                let expansion = variables::expand(&text, escape, &|v| model.lookup_global(v));
-                if !expansion.undeclared.is_empty() || !expansion.valueless.is_empty() {
+            for flag in flag_targets(located, escape, &model.global_args) {
+                let earlier_stage = |name: &str| model.stage_named(name).is_some_and(|s| model.stages[s].from < i);
+                if !flag.names_image(earlier_stage) {
                     continue;
                 }
-                let value = &expansion.value;
-                let earlier_stage = model.stage_named(value).is_some_and(|s| model.stages[s].from < i)
-                    || value.parse::<usize>().is_ok();
-                if earlier_stage || value.eq_ignore_ascii_case("scratch") {
-                    continue;
-                }
-                let kind = if located.instruction.flag("from").is_some() {
-                    ImageUseKind::CopyFrom
-                } else {
-                    ImageUseKind::MountFrom
-                };
-                model.push_image(kind, i, range, expansion);
+                model.images.extend(flag.image_use(i));
             }
         }
         model
     }
 
-    fn lookup_global(&self, name: &str) -> Option<Option<String>> {
-        self.global_args.iter().rev().find(|a| a.name == name).map(|a| a.default.clone())
-    }
-
     fn stage_named(&self, name: &str) -> Option<usize> {
         self.stages.iter().position(|s| s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name)))
-    }
-
-    fn push_image(&mut self, kind: ImageUseKind, instruction: usize, written: TextRange, expansion: Expansion) {
-        if let Ok(image) = ImageRef::parse(&expansion.value) {
-            self.images.push(ImageUse { kind, instruction, written, expansion, image, platform: None });
-        }
     }
 
     pub fn global_arg(&self, name: &str) -> Option<&GlobalArg> {
@@ -250,6 +191,138 @@ pub fn facts_key(reference: &str, platform: Option<&str>) -> String {
         Some(p) => format!("{reference} --platform={p}"),
         None => reference.to_string(),
     }
+}
+
+/// The `ARG`s before the first `FROM`.
+pub(crate) fn global_args(instructions: &[Located]) -> Vec<GlobalArg> {
+    let mut out = Vec::new();
+    for located in instructions.iter().take_while(|l| !matches!(l.instruction.kind, Kind::From(_))) {
+        if let Kind::Arg(decls) = &located.instruction.kind {
+            for d in decls {
+                let decl_range = d.default.as_ref().map_or(d.name.range, |v| d.name.range.cover(v.range));
+                out.push(GlobalArg {
+                    name: d.name.value.to_string(),
+                    default: d.default.as_ref().map(|v| v.value.to_string()),
+                    decl_range: located.abs(decl_range),
+                    default_range: d.default.as_ref().map(|v| located.abs(v.range)),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn lookup(globals: &[GlobalArg], name: &str) -> Option<Option<String>> {
+    globals.iter().rev().find(|a| a.name == name).map(|a| a.default.clone())
+}
+
+/// What a `FROM` names once the global `ARG`s are expanded, before the names of earlier
+/// stages decide between a stage and an image (the incremental analysis keeps it per `FROM`).
+#[derive(Debug, Clone)]
+pub(crate) struct FromTarget {
+    /// Lower-cased `AS` name.
+    pub name: Option<String>,
+    pub image: FromImage,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum FromImage {
+    /// The image needs build arguments that have no value: the offending references
+    /// (absolute range, name, declared by an `ARG`), or `None` when an automatic platform
+    /// `ARG` is involved (the build sets those).
+    Unresolved(Option<Vec<(TextRange, String, bool)>>),
+    Scratch,
+    /// An earlier stage of that name, or else a registry image.
+    Named(Candidate),
+}
+
+/// A value that names a registry image unless it names a stage.
+#[derive(Debug, Clone)]
+pub(crate) struct Candidate {
+    pub kind: ImageUseKind,
+    /// The text as written, absolute.
+    pub written: TextRange,
+    pub expansion: Expansion,
+    pub platform: Option<String>,
+}
+
+impl Candidate {
+    /// The image use, when the value parses as an image reference.
+    pub fn image_use(self, instruction: usize) -> Option<ImageUse> {
+        let image = ImageRef::parse(&self.expansion.value).ok()?;
+        let Candidate { kind, written, expansion, platform } = self;
+        Some(ImageUse { kind, instruction, written, expansion, image, platform })
+    }
+
+    /// Whether a `--from` value names an image: not an earlier stage (by name or index) and
+    /// not `scratch`.
+    pub fn names_image(&self, earlier_stage: impl Fn(&str) -> bool) -> bool {
+        let value = &self.expansion.value;
+        !(earlier_stage(value) || value.parse::<usize>().is_ok() || value.eq_ignore_ascii_case("scratch"))
+    }
+}
+
+/// The target of a `FROM` (`None` for any other instruction).
+pub(crate) fn from_target(located: &Located, escape: char, globals: &[GlobalArg]) -> Option<FromTarget> {
+    let Kind::From(from) = &located.instruction.kind else {
+        return None;
+    };
+    let name = from.stage_name.as_ref().map(|w| w.value.to_ascii_lowercase().to_string());
+    let expansion = variables::expand(&from.image.value, escape, &|v| lookup(globals, v));
+    let image = if !expansion.undeclared.is_empty() || !expansion.valueless.is_empty() {
+        let uses_automatic = expansion.undeclared.iter().any(|r| AUTOMATIC_ARGS.contains(&r.name.as_str()));
+        FromImage::Unresolved((!uses_automatic).then(|| {
+            let declared = |name: &str| globals.iter().any(|a| a.name == name);
+            expansion
+                .undeclared
+                .iter()
+                .chain(&expansion.valueless)
+                .map(|r| {
+                    (located.abs(r.range.shift(from.image.range.start as usize)), r.name.clone(), declared(&r.name))
+                })
+                .collect()
+        }))
+    } else if expansion.value.eq_ignore_ascii_case("scratch") {
+        FromImage::Scratch
+    } else {
+        let platform = from
+            .flags
+            .iter()
+            .find(|f| f.name == "platform")
+            .and_then(|f| f.value.as_ref())
+            .map(|v| variables::expand(&v.value, escape, &|name| lookup(globals, name)))
+            .filter(|e| e.undeclared.is_empty() && e.valueless.is_empty() && e.value.contains('/'))
+            .map(|e| e.value);
+        FromImage::Named(Candidate {
+            kind: ImageUseKind::From,
+            written: located.abs(from.image.range),
+            expansion,
+            platform,
+        })
+    };
+    Some(FromTarget { name, image })
+}
+
+/// The `COPY --from` / `RUN --mount=…,from=` values of one instruction whose expansion with
+/// the global `ARG`s is complete.
+pub(crate) fn flag_targets(located: &Located, escape: char, globals: &[GlobalArg]) -> Vec<Candidate> {
+    let flags = image_flags(located);
+    if flags.is_empty() {
+        return Vec::new();
+    }
+    let kind =
+        if located.instruction.flag("from").is_some() { ImageUseKind::CopyFrom } else { ImageUseKind::MountFrom };
+    flags
+        .into_iter()
+        .map(|(written, text)| (written, variables::expand(&text, escape, &|v| lookup(globals, v))))
+        .filter(|(_, e)| e.undeclared.is_empty() && e.valueless.is_empty())
+        .map(|(written, expansion)| Candidate { kind, written, expansion, platform: None })
+        .collect()
+}
+
+/// Whether an instruction has `COPY --from` or `RUN --mount=…,from=` values.
+pub(crate) fn has_image_flags(located: &Located) -> bool {
+    !image_flags(located).is_empty()
 }
 
 /// `COPY --from=x` and every `from=x` of `RUN --mount=…`: the value's absolute range and text.

@@ -122,6 +122,29 @@ impl ImageFacts {
         self.known.get(reference)
     }
 
+    /// Logs `references` as asked, as if each had been looked up (the incremental analysis
+    /// replays what its remembered findings asked).
+    pub(crate) fn record<'a>(&self, references: impl IntoIterator<Item = &'a str>) {
+        let Some(asked) = &self.asked else { return };
+        let mut asked = asked.lock().unwrap_or_else(|p| p.into_inner());
+        for reference in references {
+            if !asked.contains(reference) {
+                asked.insert(reference.to_string());
+            }
+        }
+    }
+
+    /// The same facts without the log. While it is kept, the facts it shares cannot change in
+    /// place (they are copied on write), so [`ImageFacts::same_facts`] on it stays meaningful.
+    pub(crate) fn unlogged(&self) -> ImageFacts {
+        ImageFacts { known: self.known.clone(), asked: None }
+    }
+
+    /// Whether both hold the very same facts (a recording copy shares them).
+    pub(crate) fn same_facts(&self, other: &ImageFacts) -> bool {
+        Arc::ptr_eq(&self.known, &other.known)
+    }
+
     /// What is known about `reference`, without recording the question.
     pub fn known(&self, reference: &str) -> Option<&Lookup> {
         self.known.get(reference)

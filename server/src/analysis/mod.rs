@@ -10,6 +10,7 @@ pub mod history;
 pub mod hover;
 pub mod image_facts;
 pub mod links;
+pub mod memo;
 pub mod pin;
 pub mod rules;
 pub mod settings;
@@ -21,6 +22,7 @@ pub mod workspace;
 pub use catalogue::Rule;
 pub use diagnostic::{Diagnostic, Related, Severity};
 pub use image_facts::ImageFacts;
+pub use memo::DockerfileMemo;
 pub use settings::RuleSettings;
 
 #[cfg(test)]
@@ -31,5 +33,7 @@ mod tests_actions;
 mod tests_compose;
 #[cfg(test)]
 mod tests_hover;
+#[cfg(test)]
+mod tests_memo;
 #[cfg(test)]
 mod tests_pin;

@@ -42,6 +42,11 @@ impl Suppressions {
         s
     }
 
+    /// Whether the file has no pragma at all.
+    pub fn is_empty(&self) -> bool {
+        self.file.is_empty() && self.lines.is_empty()
+    }
+
     /// Whether `code` is silenced for a finding starting at `offset` inside an instruction
     /// that starts at `instruction_start`.
     pub fn is_suppressed(&self, code: &str, offset: usize, instruction_start: usize) -> bool {

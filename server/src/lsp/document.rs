@@ -5,6 +5,7 @@ use ropey::Rope;
 
 use std::path::PathBuf;
 
+use crate::analysis::memo::DockerfileMemo;
 use crate::analysis::workspace::{Parsed, SourceFile};
 use crate::lsp::rendered::{EditLog, EditShift, Rendered};
 use crate::syntax::TextRange;
@@ -30,6 +31,8 @@ pub struct Document {
     /// The last render of the diagnostics, and the edits since, so the next publish re-uses it.
     pub rendered: Option<Rendered>,
     pub edits: EditLog,
+    /// What the last analysis of this Dockerfile remembers for the next one.
+    pub memo: Option<DockerfileMemo>,
 }
 
 /// A change as the protocol sends it: a range (or none for the whole text) and new text.
@@ -72,6 +75,7 @@ impl Document {
             published: Vec::new(),
             rendered: None,
             edits: EditLog::default(),
+            memo: None,
         }
     }
 

@@ -87,6 +87,7 @@ pub async fn run(shared: Arc<Shared>) {
                             doc.published = published;
                         }
                         doc.rendered = rendered;
+                        doc.memo = snapshot.memo.take();
                         current
                     }
                     None => false,

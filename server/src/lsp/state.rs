@@ -8,6 +8,7 @@ use ropey::Rope;
 use tower_lsp_server::ls_types::Uri;
 
 use crate::analysis::image_facts::Asked;
+use crate::analysis::memo::DockerfileMemo;
 use crate::analysis::settings::{ConfigProblem, RuleSettings, parse_project_settings};
 use crate::analysis::workspace::Workspace;
 use crate::analysis::{Diagnostic, ImageFacts, diagnostics};
@@ -76,6 +77,8 @@ pub struct Snapshot {
     pub rendered: Option<Rendered>,
     pub edits: EditLog,
     pub render_id: u64,
+    /// The Dockerfile analysis memo, handed back to the document after the analysis.
+    pub memo: Option<DockerfileMemo>,
 }
 
 /// The outcome of analysing a snapshot.
@@ -85,13 +88,15 @@ pub enum Analysis {
 }
 
 impl Snapshot {
-    pub fn analyze(&self) -> Analysis {
+    pub fn analyze(&mut self) -> Analysis {
         if self.text.len() > MAX_ANALYZED_BYTES {
             return Analysis::TooLarge;
         }
         match (&self.dockerfile, self.kind) {
             (Some(tree), _) => {
-                Analysis::Diagnostics(diagnostics::dockerfile(tree, &self.text, &self.facts, &self.settings))
+                let memo = self.memo.get_or_insert_with(DockerfileMemo::default);
+                let found = diagnostics::dockerfile_incremental(tree, &self.text, &self.facts, &self.settings, memo);
+                Analysis::Diagnostics(found)
             }
             (None, FileKind::Compose) => {
                 Analysis::Diagnostics(diagnostics::compose(&self.workspace, &self.path, &self.facts, &self.settings))
@@ -157,6 +162,7 @@ impl State {
                 asked,
                 workspace: if doc.kind == FileKind::Dockerfile { Workspace::default() } else { self.workspace.clone() },
                 rendered: doc.rendered.take(),
+                memo: doc.memo.take(),
                 edits,
                 render_id,
             });

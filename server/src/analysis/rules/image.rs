@@ -17,20 +17,25 @@ pub fn check(model: &Model, facts: &ImageFacts, out: &mut Vec<Diagnostic>) {
     }
     for unresolved in &model.unresolved {
         for (range, name, declared) in &unresolved.refs {
-            let message = if *declared {
-                format!(
-                    "The base image depends on `${name}`, and `ARG {name}` has no default, so whoever runs the build chooses the image. \
-                     Give `ARG {name}` a default (ideally a digest-pinned reference) before the first FROM."
-                )
-            } else {
-                format!(
-                    "`${name}` is not declared by an ARG before the first FROM, so the image is whatever the build passes (or empty). \
-                     Declare `ARG {name}=<image>` before the first FROM."
-                )
-            };
-            out.push(Diagnostic::new(Rule::FromArgUnresolved, *range, message));
+            out.push(unresolved_reference(*range, name, *declared));
         }
     }
+}
+
+/// `from-arg-unresolved` for the reference to `name` at `range` in a `FROM` image.
+pub(crate) fn unresolved_reference(range: TextRange, name: &str, declared: bool) -> Diagnostic {
+    let message = if declared {
+        format!(
+            "The base image depends on `${name}`, and `ARG {name}` has no default, so whoever runs the build chooses the image. \
+             Give `ARG {name}` a default (ideally a digest-pinned reference) before the first FROM."
+        )
+    } else {
+        format!(
+            "`${name}` is not declared by an ARG before the first FROM, so the image is whatever the build passes (or empty). \
+             Declare `ARG {name}=<image>` before the first FROM."
+        )
+    };
+    Diagnostic::new(Rule::FromArgUnresolved, range, message)
 }
 
 pub fn check_image(model: &Model, image_use: &ImageUse, out: &mut Vec<Diagnostic>) {
