@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Client, apply_edits, copy_fixture, starts, summary, uri};
+use crate::support::{Client, apply_edits, copy_fixture, starts, summary, temp_dir, uri};
 
 fn capabilities() -> Value {
     json!({
@@ -115,4 +115,31 @@ fn seed_000_every_file_reports_and_every_fix_applies() {
     }
     assert_eq!(summary(&texts[0].2).len(), 3);
     assert_eq!(client.shutdown().code(), Some(0));
+}
+
+#[test]
+fn an_edit_to_an_open_dockerfile_reaches_the_compose_file_that_builds_it() {
+    let dir = temp_dir("dockerfile-to-compose");
+    let dockerfile = "FROM scratch\nVOLUME /usr/app\n";
+    let compose = "services:\n  app:\n    build: .\n";
+    std::fs::write(dir.join("Dockerfile"), dockerfile).unwrap();
+    std::fs::write(dir.join("compose.yaml"), compose).unwrap();
+    let mut client = Client::start(&dir, capabilities());
+    let (d, c) = (uri(&dir.join("Dockerfile")), uri(&dir.join("compose.yaml")));
+    client.open(&d, "dockerfile", dockerfile);
+    client.open(&c, "dockercompose", compose);
+    let before = client.wait_for("compose findings", |m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == json!(c)
+            && !m["params"]["diagnostics"].as_array().is_some_and(|a| a.is_empty())
+    });
+    assert!(before.to_string().contains("/usr/app"), "{before}");
+    // Typing in the Dockerfile (never saved) moves the volume; the compose file follows.
+    client.change(&d, 2, (1, 12), (1, 15), "data");
+    let after = client.wait_for("compose findings for /usr/data", |m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == json!(c)
+            && m.to_string().contains("/usr/data")
+    });
+    assert!(!after.to_string().contains("/usr/app"), "{after}");
 }

@@ -1,6 +1,7 @@
 //! The analysis layer's own diagnostic type: byte ranges, no protocol types.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::analysis::catalogue::Rule;
 use crate::syntax::TextRange;
@@ -54,14 +55,21 @@ pub struct Diagnostic {
     pub rule: Rule,
     pub severity: Severity,
     pub range: TextRange,
-    pub message: String,
+    /// Shared: a memoised finding is handed out again on every analysis without a copy.
+    pub message: Arc<str>,
     pub related: Vec<Related>,
 }
 
 impl Diagnostic {
     /// A diagnostic at the rule's default severity.
     pub fn new(rule: Rule, range: TextRange, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { rule, severity: rule.default_severity(), range, message: message.into(), related: Vec::new() }
+        Diagnostic {
+            rule,
+            severity: rule.default_severity(),
+            range,
+            message: Arc::from(message.into()),
+            related: Vec::new(),
+        }
     }
 
     pub fn with_related(mut self, range: TextRange, message: impl Into<String>) -> Diagnostic {

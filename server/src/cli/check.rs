@@ -287,7 +287,7 @@ fn analyze_file(
                 end,
                 severity: d.severity,
                 code: d.rule.code(),
-                message: d.message,
+                message: d.message.to_string(),
                 related: d
                     .related
                     .into_iter()

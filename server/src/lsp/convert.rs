@@ -67,7 +67,7 @@ pub fn diagnostic(
         severity: Some(severity(d.severity)),
         code: Some(lsp::NumberOrString::String(d.rule.code().to_string())),
         source: Some("driftls".to_string()),
-        message: d.message.clone(),
+        message: d.message.to_string(),
         related_information: (!related.is_empty()).then_some(related),
         ..Default::default()
     }

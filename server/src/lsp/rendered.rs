@@ -6,6 +6,7 @@
 //! column, and a diagnostic found again there is copied, not converted and serialised again.
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use tower_lsp_server::ls_types as lsp;
 
@@ -178,7 +179,7 @@ fn reusable(diagnostic: &Diagnostic, log: &EditLog, old: &mut [Entry], next: &mu
     let d = &entry.diagnostic;
     let same = (d.range.start as usize, d.range.end as usize, d.rule) == key
         && d.severity == diagnostic.severity
-        && d.message == diagnostic.message
+        && (Arc::ptr_eq(&d.message, &diagnostic.message) || d.message == diagnostic.message)
         && d.related.len() == diagnostic.related.len()
         && d.related.iter().zip(&diagnostic.related).all(|(was, now)| {
             was.path.is_none()

@@ -218,9 +218,10 @@ impl Server {
     async fn resolve_pin_all(&self, mut action: CodeAction, target: &Value) -> CodeAction {
         let Some(uri) = target["uri"].as_str().and_then(|u| u.parse::<Uri>().ok()) else { return action };
         let (workspace, path, rope, encoding) = {
-            let state = self.shared.state();
+            let mut state = self.shared.state();
+            let workspace = state.workspace().clone();
             let Some(doc) = state.documents.get(&State::key(&uri)) else { return action };
-            (state.workspace.clone(), doc.path.clone(), doc.rope.clone(), state.encoding)
+            (workspace, doc.path.clone(), doc.rope.clone(), state.encoding)
         };
         let deadline = self.shared.registry().settings().client.timeout;
         let all = crate::lsp::lookups::with_facts(&self.shared, deadline, |facts| {
@@ -434,12 +435,13 @@ impl LanguageServer for Server {
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         let (workspace, path, rope, range, encoding, facts, uri) = {
-            let state = self.shared.state();
+            let mut state = self.shared.state();
+            let workspace = state.workspace().clone();
             let Some(doc) = state.documents.get(&State::key(&params.text_document.uri)) else { return Ok(None) };
             let start = crate::text::offset(&doc.rope, convert::line_col(params.range.start), state.encoding).offset;
             let end = crate::text::offset(&doc.rope, convert::line_col(params.range.end), state.encoding).offset;
             (
-                state.workspace.clone(),
+                workspace,
                 doc.path.clone(),
                 doc.rope.clone(),
                 crate::syntax::TextRange::new(start.min(end), end.max(start)),
@@ -561,12 +563,13 @@ impl LanguageServer for Server {
         };
         let at = crate::syntax::TextRange::new(start as usize, end as usize);
         let (workspace, path, rope, encoding) = {
-            let state = self.shared.state();
+            let mut state = self.shared.state();
+            let workspace = state.workspace().clone();
             let Some(doc) = state.documents.get(&State::key(&uri)) else { return Ok(action) };
             if end as usize > doc.text.len() {
                 return Ok(action);
             }
-            (state.workspace.clone(), doc.path.clone(), doc.rope.clone(), state.encoding)
+            (workspace, doc.path.clone(), doc.rope.clone(), state.encoding)
         };
         let deadline = self.shared.registry().settings().client.timeout;
         let fixes = crate::lsp::lookups::with_facts(&self.shared, deadline, |facts| {
@@ -588,9 +591,10 @@ impl LanguageServer for Server {
 
     async fn document_link(&self, params: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
         let (workspace, path, rope, encoding) = {
-            let state = self.shared.state();
+            let mut state = self.shared.state();
+            let workspace = state.workspace().clone();
             let Some(doc) = state.documents.get(&State::key(&params.text_document.uri)) else { return Ok(None) };
-            (state.workspace.clone(), doc.path.clone(), doc.rope.clone(), state.encoding)
+            (workspace, doc.path.clone(), doc.rope.clone(), state.encoding)
         };
         let links =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| crate::analysis::links::links(&workspace, &path)))
@@ -617,7 +621,8 @@ impl LanguageServer for Server {
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let position = params.text_document_position_params;
         let (workspace, path, rope, offset, encoding, rules) = {
-            let state = self.shared.state();
+            let mut state = self.shared.state();
+            let workspace = state.workspace().clone();
             let Some(doc) = state.documents.get(&State::key(&position.text_document.uri)) else { return Ok(None) };
             let offset = crate::text::offset(&doc.rope, convert::line_col(position.position), state.encoding).offset;
             let rules: Vec<_> = doc
@@ -626,7 +631,7 @@ impl LanguageServer for Server {
                 .filter(|(r, _)| r.start as usize <= offset && offset <= r.end as usize)
                 .copied()
                 .collect();
-            (state.workspace.clone(), doc.path.clone(), doc.rope.clone(), offset, state.encoding, rules)
+            (workspace, doc.path.clone(), doc.rope.clone(), offset, state.encoding, rules)
         };
         // A lookup in flight is waited for, up to the registry deadline; then "resolving…".
         let deadline = self.shared.registry().settings().client.timeout;

@@ -53,8 +53,13 @@ pub struct State {
     /// What the registry said so far; grows as background lookups answer.
     pub facts: ImageFacts,
     pub lookups: Lookups,
-    /// Every file driftls reads in the workspace; open documents override disk.
+    /// Every file driftls reads in the workspace; open documents override disk. Read it through
+    /// [`State::workspace`], which first copies in the documents edited since.
     pub workspace: Workspace,
+    /// Open documents whose edits the workspace copy does not have yet (copying a 10,000-line
+    /// Dockerfile on every keystroke, for the compose files that may read it, costs more than
+    /// analysing the keystroke).
+    unsynced: Vec<String>,
     /// Renders numbered so far (a document's edit log names the render it follows).
     renders: u64,
 }
@@ -144,7 +149,12 @@ impl State {
             let settings = self.rule_settings();
             self.renders += 1;
             let render_id = self.renders;
-            let Some(doc) = self.documents.get_mut(&State::key(&uri)) else {
+            let key = State::key(&uri);
+            let Some(kind) = self.documents.get(&key).map(|d| d.kind) else {
+                continue;
+            };
+            let workspace = if kind == FileKind::Dockerfile { Workspace::default() } else { self.workspace().clone() };
+            let Some(doc) = self.documents.get_mut(&key) else {
                 continue;
             };
             let edits = std::mem::replace(&mut doc.edits, EditLog::since(render_id));
@@ -160,7 +170,7 @@ impl State {
                 settings,
                 facts,
                 asked,
-                workspace: if doc.kind == FileKind::Dockerfile { Workspace::default() } else { self.workspace.clone() },
+                workspace,
                 rendered: doc.rendered.take(),
                 memo: doc.memo.take(),
                 edits,
@@ -178,10 +188,22 @@ impl State {
             return;
         }
         let kind = doc.kind;
-        self.workspace.insert(doc.source());
+        if !self.unsynced.iter().any(|k| k == key) {
+            self.unsynced.push(key.to_string());
+        }
         if matches!(kind, FileKind::Dockerfile | FileKind::Compose | FileKind::Env) {
             self.mark_dependents_dirty();
         }
+    }
+
+    /// The workspace, with every open document's current text.
+    pub fn workspace(&mut self) -> &Workspace {
+        for key in std::mem::take(&mut self.unsynced) {
+            if let Some(doc) = self.documents.get(&key) {
+                self.workspace.insert(doc.source());
+            }
+        }
+        &self.workspace
     }
 
     /// Compose files and deploy scripts read other files: re-analyse them.
