@@ -4,6 +4,7 @@
 use ropey::Rope;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::analysis::memo::DockerfileMemo;
 use crate::analysis::workspace::{Parsed, SourceFile};
@@ -20,7 +21,9 @@ pub struct Document {
     pub version: i32,
     pub kind: FileKind,
     pub rope: Rope,
-    pub text: String,
+    /// Shared with the snapshot being analysed; an edit after that analysis ended changes it in
+    /// place (no copy of a 10,000-line file per keystroke).
+    pub text: Arc<String>,
     /// The tree of a Dockerfile.
     pub dockerfile: Option<Dockerfile>,
     /// The YAML tree of a compose file.
@@ -69,7 +72,7 @@ impl Document {
             version,
             kind,
             rope: Rope::from_str(&text),
-            text,
+            text: Arc::new(text),
             dockerfile,
             yaml,
             published: Vec::new(),
@@ -84,9 +87,9 @@ impl Document {
         let parsed = match (&self.dockerfile, &self.yaml) {
             (Some(tree), _) => Parsed::Dockerfile(tree.clone()),
             (_, Some(yaml)) => Parsed::Compose(yaml.clone()),
-            _ => return SourceFile::new(self.path.clone(), self.kind, self.text.clone()),
+            _ => return SourceFile::new(self.path.clone(), self.kind, self.text.to_string()),
         };
-        SourceFile { path: self.path.clone(), kind: self.kind, text: self.text.clone(), parsed }
+        SourceFile { path: self.path.clone(), kind: self.kind, text: self.text.to_string(), parsed }
     }
 
     fn point(&self, offset: usize) -> Point {
@@ -110,7 +113,7 @@ impl Document {
         self.rope.remove(start_char..end_char);
         self.rope.insert(start_char, change.text);
         let removed = self.text[s.offset..e.offset].to_string();
-        self.text.replace_range(s.offset..e.offset, change.text);
+        Arc::make_mut(&mut self.text).replace_range(s.offset..e.offset, change.text);
         self.edits.record(EditShift::new(s.offset, &removed, change.text, &self.text));
         let old = TextRange::new(s.offset, e.offset);
         if let Some(tree) = &mut self.dockerfile {
@@ -148,7 +151,7 @@ mod tests {
         let mut doc = doc("FROM a\n");
         let err = doc.apply(&Change { range: Some((at(0, 4), at(0, 2))), text: "x" }, Encoding::Utf16);
         assert!(err.is_err());
-        assert_eq!(doc.text, "FROM a\n");
+        assert_eq!(doc.text.as_str(), "FROM a\n");
     }
 
     proptest! {
@@ -160,7 +163,7 @@ mod tests {
             for (l1, c1, l2, c2, text) in edits {
                 let (a, b) = if (l1, c1) <= (l2, c2) { (at(l1, c1), at(l2, c2)) } else { (at(l2, c2), at(l1, c1)) };
                 let _ = doc.apply(&Change { range: Some((a, b)), text: &text }, Encoding::Utf16);
-                prop_assert_eq!(doc.rope.to_string(), doc.text.clone());
+                prop_assert_eq!(doc.rope.to_string(), doc.text.to_string());
                 let fresh = Dockerfile::parse(&doc.text);
                 let tree = doc.dockerfile.as_ref().unwrap();
                 let got: Vec<_> = tree.instructions.iter().map(|l| (l.start, l.instruction.clone())).collect();

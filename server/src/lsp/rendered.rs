@@ -250,7 +250,7 @@ mod tests {
     }
 
     fn fresh(doc: &Document) -> Vec<u8> {
-        let mut copy = Document::new(doc.uri.clone(), FileKind::Dockerfile, doc.text.clone(), 1);
+        let mut copy = Document::new(doc.uri.clone(), FileKind::Dockerfile, doc.text.to_string(), 1);
         render(&mut copy, None, u64::MAX).message(&doc.uri, Some(7))
     }
 

@@ -393,7 +393,9 @@ impl LanguageServer for Server {
                 .unwrap_or_else(|| PathBuf::from(doc.uri.path().as_str()));
             let kind = FileKind::detect(&path, Some(&doc.language_id));
             let key = State::key(&doc.uri);
-            state.documents.insert(key.clone(), Document::new(doc.uri.clone(), kind, doc.text, doc.version));
+            state
+                .documents
+                .insert(key.clone(), Document::new(doc.uri.clone(), kind, doc.text.to_string(), doc.version));
             state.sync_workspace(&key);
             if kind == FileKind::Settings && state.is_settings_file(&doc.uri) {
                 state.reload_project_settings();

@@ -70,7 +70,7 @@ pub struct Snapshot {
     pub version: i32,
     pub kind: FileKind,
     pub rope: Rope,
-    pub text: String,
+    pub text: std::sync::Arc<String>,
     pub dockerfile: Option<Dockerfile>,
     pub path: PathBuf,
     pub settings: RuleSettings,
@@ -261,7 +261,7 @@ impl State {
         let Some(uri) = Uri::from_file_path(&path) else {
             return;
         };
-        let open = self.documents.get(&State::key(&uri)).map(|d| d.text.clone());
+        let open = self.documents.get(&State::key(&uri)).map(|d| d.text.to_string());
         let text = open.or_else(|| std::fs::read_to_string(&path).ok());
         let old_uri = self.project.uri.clone();
         self.project = match text {
