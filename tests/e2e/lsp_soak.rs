@@ -108,13 +108,14 @@ fn a_soak_session_keeps_the_server_alive_flat_and_right() {
         }
         let d = rng.below(docs.len());
         let text = &mut docs[d].2;
-        match rng.below(10) {
+        let operation = rng.below(10);
+        let mut at = rng.below(text.len() + 1);
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        match operation {
             0..=5 => {
                 // An edit: insert a snippet or delete a few characters.
-                let mut at = rng.below(text.len() + 1);
-                while !text.is_char_boundary(at) {
-                    at -= 1;
-                }
                 let (start, end, new) = if rng.below(3) == 0 && at < text.len() {
                     let mut end = (at + 1 + rng.below(4)).min(text.len());
                     while !text.is_char_boundary(end) {
@@ -130,10 +131,6 @@ fn a_soak_session_keeps_the_server_alive_flat_and_right() {
                 text.replace_range(start..end, new);
             }
             6..=7 => {
-                let mut at = rng.below(text.len() + 1);
-                while !text.is_char_boundary(at) {
-                    at -= 1;
-                }
                 let (line, character) = position(text, at);
                 let hover = client.request_raw(
                     "textDocument/hover",
@@ -142,10 +139,6 @@ fn a_soak_session_keeps_the_server_alive_flat_and_right() {
                 assert!(hover.get("error").is_none(), "hover failed: {hover}");
             }
             _ => {
-                let mut at = rng.below(text.len() + 1);
-                while !text.is_char_boundary(at) {
-                    at -= 1;
-                }
                 let (line, _) = position(text, at);
                 let actions = client.request_raw(
                     "textDocument/codeAction",

@@ -8,7 +8,7 @@ use tower_lsp_server::ls_types as lsp;
 
 use crate::analysis::settings::ConfigProblem;
 use crate::lsp::convert;
-use crate::lsp::rendered::{Rendered, publish_message};
+use crate::lsp::rendered::{Rendered, protocol_message};
 use crate::lsp::server::Shared;
 use crate::lsp::state::{Analysis, MAX_ANALYZED_BYTES, State};
 
@@ -66,11 +66,7 @@ pub async fn run(shared: Arc<Shared>) {
                         ),
                         ..Default::default()
                     };
-                    let json = serde_json::to_string(&note).unwrap_or_default();
-                    (
-                        publish_message(&snapshot.uri, Some(snapshot.version), [json.as_str()].into_iter(), json.len()),
-                        None,
-                    )
+                    (protocol_message(&snapshot.uri, Some(snapshot.version), &[note]), None)
                 }
             };
             let _guard = shared.publish_lock.lock().await;

@@ -190,8 +190,16 @@ fn reusable(diagnostic: &Diagnostic, log: &EditLog, old: &mut [Entry], next: &mu
     (same && !entry.json.is_empty()).then(|| std::mem::take(&mut entry.json))
 }
 
+/// A `publishDiagnostics` notification of protocol diagnostics (a few: closes, settings file,
+/// the too-large note), serialised here.
+pub fn protocol_message(uri: &lsp::Uri, version: Option<i32>, diagnostics: &[lsp::Diagnostic]) -> Vec<u8> {
+    let json: Vec<String> = diagnostics.iter().map(|d| serde_json::to_string(d).unwrap_or_default()).collect();
+    let size = json.iter().map(|j| j.len() + 1).sum();
+    publish_message(uri, version, json.iter().map(String::as_str), size)
+}
+
 /// A `publishDiagnostics` notification from diagnostics already serialised.
-pub fn publish_message<'a>(
+fn publish_message<'a>(
     uri: &lsp::Uri,
     version: Option<i32>,
     diagnostics: impl Iterator<Item = &'a str>,

@@ -16,7 +16,7 @@ use crate::lsp::convert;
 use crate::lsp::document::{Change, Document};
 use crate::lsp::output::Outbox;
 use crate::lsp::publish;
-use crate::lsp::rendered::publish_message;
+use crate::lsp::rendered::protocol_message;
 use crate::lsp::state::State;
 use crate::registry::lookup::ImageService;
 use crate::syntax::file_kind::{FileKind, SETTINGS_FILE};
@@ -50,9 +50,7 @@ impl Shared {
 
     /// Publishes `diagnostics` of `uri` through the outbox, in order with every other publish.
     pub async fn publish(&self, uri: &Uri, diagnostics: &[Diagnostic], version: Option<i32>) {
-        let json: Vec<String> = diagnostics.iter().map(|d| serde_json::to_string(d).unwrap_or_default()).collect();
-        let size = json.iter().map(|j| j.len() + 1).sum();
-        self.outbox.send(publish_message(uri, version, json.iter().map(String::as_str), size)).await;
+        self.outbox.send(protocol_message(uri, version, diagnostics)).await;
     }
 
     /// Sends a notification through the outbox, so it keeps its order with publishes (a log

@@ -174,7 +174,7 @@ fn without_query(url: &str) -> &str {
 }
 
 /// Standard base64 for a basic `Authorization` header (no crate for 20 lines).
-mod base64_lite {
+pub mod base64_lite {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
     pub fn encode(bytes: &[u8]) -> String {
