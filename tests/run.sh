@@ -12,6 +12,9 @@ fi
 echo "== test dependencies (a real OCI registry for the registry tests)"
 bash tests/registry/install.sh
 
+echo "== crates (downloaded once; every later step reads them offline)"
+cargo fetch --locked
+
 echo "== dependency licences (allow-list; THIRD_PARTY_LICENSES.md)"
 python3 tests/licenses.py
 
