@@ -35,6 +35,10 @@ echo "== editors: VS Code (code-server in headless Chromium; DRIFTLS_SKIP_VSCODE
 DRIFTLS_BIN="${CARGO_TARGET_DIR:-target}/debug/driftls" bash tests/editors/vscode/run.sh
 
 echo "== benchmark regression check (short mode; ratios within one run)"
+if [ -n "${DRIFTLS_FREE_DISK:-}" ]; then
+    # CI (.ci/run): the debug build is done with; the benchmarks build the release profile.
+    rm -rf "${CARGO_TARGET_DIR:-target}/debug"
+fi
 cargo bench --locked --bench parse -- --quick --check
 cargo bench --locked --bench hover -- --quick --check
 cargo bench --locked --bench lsp -- --quick --check

@@ -50,12 +50,14 @@ struct Session {
 }
 
 impl Session {
-    /// Spawns and initializes; returns the session and the spawn → initialize-result time.
-    fn start(spec: &ServerSpec, root: &Path) -> Option<(Session, Duration)> {
+    /// Spawns and initializes with the workspace `root` (the directory of the input measured,
+    /// so that one input's session does not also hold the other inputs); `dir` holds the cache.
+    /// Returns the session and the spawn → initialize-result time.
+    fn start(spec: &ServerSpec, dir: &Path, root: &Path) -> Option<(Session, Duration)> {
         let started = Instant::now();
         let mut child = Command::new(&spec.command[0])
             .args(&spec.command[1..])
-            .env("DRIFTLS_CACHE_DIR", root.join(".bench-cache"))
+            .env("DRIFTLS_CACHE_DIR", dir.join(".bench-cache"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -458,7 +460,7 @@ fn main() {
     let mut starts: Vec<Vec<Duration>> = all.iter().map(|_| Vec::new()).collect();
     for _ in 0..5 {
         for (spec, samples) in all.iter().zip(&mut starts) {
-            if let Some((session, t)) = Session::start(spec, &dir) {
+            if let Some((session, t)) = Session::start(spec, &dir, &dir) {
                 samples.push(t);
                 session.stop();
             }
@@ -487,8 +489,11 @@ fn main() {
     let mut opens: Vec<(String, Duration)> = Vec::new();
     for (input, is_dockerfile) in &inputs {
         let specs = if *is_dockerfile { &dockerfile_servers } else { &compose_servers };
-        let mut sessions: Vec<(ServerSpec, Session)> =
-            specs.iter().filter_map(|s| Session::start(s, &dir).map(|(session, _)| (s.clone(), session))).collect();
+        let root = input.path.parent().expect("the input's directory");
+        let mut sessions: Vec<(ServerSpec, Session)> = specs
+            .iter()
+            .filter_map(|s| Session::start(s, &dir, root).map(|(session, _)| (s.clone(), session)))
+            .collect();
         let results = measure_edits(&mut sessions, input, edits);
         for ((spec, _), mut r) in sessions.iter().zip(results) {
             let n = r.edits.len().max(1) as u32;
@@ -517,7 +522,8 @@ fn main() {
 
     // Requests, memory over many edits (driftls).
     let big = &inputs[2].0;
-    if let Some((mut session, _)) = Session::start(&driftls_spec, &dir) {
+    let big_root = big.path.parent().expect("the input's directory");
+    if let Some((mut session, _)) = Session::start(&driftls_spec, &dir, big_root) {
         let u = uri(&big.path);
         session.notify(
             "textDocument/didOpen",

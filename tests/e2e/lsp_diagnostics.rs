@@ -168,6 +168,23 @@ fn editor_settings_turn_rules_off_and_change_severity() {
 }
 
 #[test]
+fn initialization_options_stand_when_the_client_answers_it_has_no_settings_section() {
+    let dir = temp_dir("init-options");
+    let u = uri(&dir.join("Dockerfile"));
+    let options = json!({ "rules": { "image-latest": "off" } });
+    // `client.configuration` is `null`: what Neovim answers when only `init_options` are set.
+    let mut client = Client::start_with(Client::spawn(), &dir, utf16_client(), options);
+    client.open(&u, "dockerfile", "FROM ubuntu:latest\n");
+    assert_eq!(summary(&client.diagnostics(&u, Some(1))), ["image-unpinned 0:5-0:18"]);
+    client.wait_for("the note on the null section", |m| {
+        m["method"] == "window/logMessage"
+            && m["params"]["message"].as_str().is_some_and(|t| t.contains("initializationOptions stand"))
+    });
+    client.change(&u, 2, (1, 0), (1, 0), "FROM node:latest\n");
+    assert_eq!(summary(&client.diagnostics(&u, Some(2))), ["image-unpinned 0:5-0:18", "image-unpinned 1:5-1:16"]);
+}
+
+#[test]
 fn project_settings_file_and_its_errors() {
     let dir = temp_dir("project-settings");
     std::fs::write(dir.join(".driftls.toml"), "[rules]\nimage-unpinned = \"off\"\nimage-lates = \"off\"\n").unwrap();

@@ -47,7 +47,8 @@ impl fmt::Display for Severity {
 pub struct Related {
     pub path: Option<std::path::PathBuf>,
     pub range: TextRange,
-    pub message: String,
+    /// Shared, like [`Diagnostic::message`].
+    pub message: Arc<str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,7 +74,7 @@ impl Diagnostic {
     }
 
     pub fn with_related(mut self, range: TextRange, message: impl Into<String>) -> Diagnostic {
-        self.related.push(Related { path: None, range, message: message.into() });
+        self.related.push(Related { path: None, range, message: Arc::from(message.into()) });
         self
     }
 
@@ -83,7 +84,7 @@ impl Diagnostic {
         range: TextRange,
         message: impl Into<String>,
     ) -> Diagnostic {
-        self.related.push(Related { path: Some(path.to_path_buf()), range, message: message.into() });
+        self.related.push(Related { path: Some(path.to_path_buf()), range, message: Arc::from(message.into()) });
         self
     }
 }

@@ -303,7 +303,12 @@ fn analyze_file(
                             }
                             None => line_cols(&rope, r.range),
                         };
-                        RelatedPlace { path: r.path.map(|p| relative_to_cwd(&p)), start, end, message: r.message }
+                        RelatedPlace {
+                            path: r.path.map(|p| relative_to_cwd(&p)),
+                            start,
+                            end,
+                            message: r.message.to_string(),
+                        }
                     })
                     .collect(),
             }

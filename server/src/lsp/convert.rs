@@ -59,7 +59,7 @@ pub fn diagnostic(
                     lsp::Location { uri: lsp::Uri::from_file_path(path)?, range: range(other, r.range, encoding) }
                 }
             };
-            Some(lsp::DiagnosticRelatedInformation { location, message: r.message.clone() })
+            Some(lsp::DiagnosticRelatedInformation { location, message: r.message.to_string() })
         })
         .collect();
     lsp::Diagnostic {

@@ -4,6 +4,7 @@ pub mod config;
 pub mod convert;
 pub mod document;
 pub mod framing;
+pub mod input;
 pub mod lookups;
 pub mod output;
 pub mod publish;
@@ -21,7 +22,14 @@ pub async fn run_stdio() {
     let server_outbox = outbox.clone();
     let (service, socket) = LspService::new(move |client| server::Server::new(client, server_outbox.clone()));
     let (guarded, reader) = tokio::io::duplex(1024 * 1024);
-    tokio::spawn(framing::guard(tokio::io::stdin(), guarded));
+    let stdin = match input::stdin() {
+        Ok(stdin) => stdin,
+        Err(e) => {
+            eprintln!("driftls: cannot start the thread that reads stdin: {e}");
+            return;
+        }
+    };
+    tokio::spawn(framing::guard(stdin, guarded));
     let (transport_out, transport_frames) = tokio::io::duplex(1024 * 1024);
     let forward = tokio::spawn(output::forward_transport(transport_frames, outbox));
     Transport::new(reader, transport_out, socket).serve(service).await;

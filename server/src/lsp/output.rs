@@ -6,7 +6,8 @@
 //! publisher down instead of filling memory. The writer is a thread of its own that writes
 //! each frame with one unbuffered write (no copy into a line buffer that scans for newlines).
 
-use std::io::Write;
+use std::io::{self, IoSlice, Write};
+use std::sync::Arc;
 
 use tokio::io::{AsyncRead, BufReader};
 use tokio::sync::mpsc;
@@ -19,9 +20,82 @@ const PIPE_BYTES: libc::c_int = 1024 * 1024;
 /// Frames queued for stdout before senders wait.
 const QUEUED_FRAMES: usize = 8;
 
+/// A message body in pieces: `head`, then `items` joined by commas, then `tail`. A publish
+/// shares the JSON of its diagnostics with the document's render ([`crate::lsp::rendered`]),
+/// and the writer hands the pieces to `writev` as they are: no megabyte copied into one
+/// buffer first on every keystroke in a large file. The items are shared as one list, not
+/// one by one: no reference count per item bounces between the writer's core and the
+/// analysis's.
+pub struct Body {
+    head: Vec<u8>,
+    items: Arc<Vec<String>>,
+    tail: &'static [u8],
+}
+
+impl Body {
+    /// A body in one piece.
+    pub fn whole(bytes: Vec<u8>) -> Body {
+        Body { head: bytes, items: Arc::default(), tail: b"" }
+    }
+
+    /// `head`, the `items` separated by commas, `tail`.
+    pub fn joined(head: Vec<u8>, items: Arc<Vec<String>>, tail: &'static [u8]) -> Body {
+        Body { head, items, tail }
+    }
+
+    pub fn len(&self) -> usize {
+        let items: usize = self.items.iter().map(|i| i.len()).sum();
+        self.head.len() + items + self.items.len().saturating_sub(1) + self.tail.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The body in one buffer (tests, and writers that are no file).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(self.len());
+        for slice in self.slices(&[]) {
+            bytes.extend_from_slice(&slice);
+        }
+        bytes
+    }
+
+    /// `header` and the pieces of the body, in order.
+    fn slices<'a>(&'a self, header: &'a [u8]) -> Vec<IoSlice<'a>> {
+        let mut slices = Vec::with_capacity(2 * self.items.len() + 3);
+        slices.push(IoSlice::new(header));
+        slices.push(IoSlice::new(&self.head));
+        for (i, item) in self.items.iter().enumerate() {
+            if i > 0 {
+                slices.push(IoSlice::new(b","));
+            }
+            slices.push(IoSlice::new(item.as_bytes()));
+        }
+        slices.push(IoSlice::new(self.tail));
+        slices.retain(|s| !s.is_empty());
+        slices
+    }
+
+    /// Writes `header` and the body with as few `writev` calls as the pieces allow.
+    fn write_to(&self, header: &[u8], out: &mut impl Write) -> io::Result<()> {
+        let mut slices = self.slices(header);
+        let mut rest = &mut slices[..];
+        while !rest.is_empty() {
+            match out.write_vectored(rest) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => IoSlice::advance_slices(&mut rest, n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
 enum Item {
     /// A header and its body.
-    Frame(String, Vec<u8>),
+    Frame(String, Body),
     /// The transport ended: write what came before, then stop.
     End,
 }
@@ -33,6 +107,11 @@ pub struct Outbox(mpsc::Sender<Item>);
 impl Outbox {
     /// Queues one JSON-RPC message (the body, without header); waits while the queue is full.
     pub async fn send(&self, body: Vec<u8>) {
+        self.send_body(Body::whole(body)).await;
+    }
+
+    /// Queues a message given in pieces.
+    pub async fn send_body(&self, body: Body) {
         let header = format!("Content-Length: {}\r\n\r\n", body.len());
         let _ = self.0.send(Item::Frame(header, body)).await;
     }
@@ -53,7 +132,7 @@ fn write_all(mut queue: mpsc::Receiver<Item>, mut out: impl Write) {
     while let Some(item) = queue.blocking_recv() {
         match item {
             Item::Frame(header, body) => {
-                let written = out.write_all(header.as_bytes()).and_then(|_| out.write_all(&body));
+                let written = body.write_to(header.as_bytes(), &mut out);
                 if written.and_then(|_| out.flush()).is_err() {
                     return;
                 }
@@ -86,6 +165,10 @@ impl Write for RawStdout {
         self.0.write(buf)
     }
 
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> std::io::Result<usize> {
+        self.0.write_vectored(bufs)
+    }
+
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
@@ -105,6 +188,54 @@ pub async fn forward_transport(transport: impl AsyncRead + Unpin, outbox: Outbox
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Takes at most `limit` bytes and `max_slices` slices per call, as a pipe may.
+    struct Stingy {
+        written: Vec<u8>,
+        limit: usize,
+        max_slices: usize,
+    }
+
+    impl Write for Stingy {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.write_vectored(&[IoSlice::new(buf)])
+        }
+
+        fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+            let mut room = self.limit;
+            for buf in bufs.iter().take(self.max_slices) {
+                let n = buf.len().min(room);
+                self.written.extend_from_slice(&buf[..n]);
+                room -= n;
+                if room == 0 {
+                    break;
+                }
+            }
+            Ok(self.limit - room)
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_body_in_pieces_is_written_whole_through_partial_writes() {
+        let items: Vec<String> = (0..3000).map(|i| format!("{{\"n\":{i}}}")).collect();
+        let body = Body::joined(b"{\"a\":[".to_vec(), Arc::new(items), b"]}");
+        let expected =
+            format!("{{\"a\":[{}]}}", (0..3000).map(|i| format!("{{\"n\":{i}}}")).collect::<Vec<_>>().join(","));
+        assert_eq!(body.len(), expected.len());
+        assert_eq!(String::from_utf8(body.to_bytes()).unwrap(), expected);
+        for (limit, max_slices) in [(1, 1), (7, 3), (4096, 1024), (usize::MAX, 1024)] {
+            let mut out = Stingy { written: Vec::new(), limit, max_slices };
+            body.write_to(b"H:", &mut out).unwrap();
+            assert_eq!(String::from_utf8(out.written).unwrap(), format!("H:{expected}"), "limit {limit}");
+        }
+        let empty = Body::joined(b"[".to_vec(), Arc::default(), b"]");
+        assert_eq!(empty.to_bytes(), b"[]");
+        assert_eq!(Body::whole(b"{}".to_vec()).len(), 2);
+    }
 
     #[test]
     fn transport_frames_and_direct_frames_are_written_whole_and_in_order() {

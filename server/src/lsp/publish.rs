@@ -90,7 +90,7 @@ pub async fn run(shared: Arc<Shared>) {
                 }
             };
             if current {
-                shared.outbox.send(message).await;
+                shared.outbox.send_body(message).await;
             }
         }
     }

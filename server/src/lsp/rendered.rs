@@ -11,6 +11,7 @@ use std::sync::Arc;
 use tower_lsp_server::ls_types as lsp;
 
 use crate::analysis::Diagnostic;
+use crate::lsp::output::Body;
 use crate::text::Encoding;
 
 /// Edits remembered between two renders; more than this and the next render starts afresh.
@@ -102,15 +103,13 @@ impl EditLog {
 pub struct Rendered {
     id: u64,
     encoding: Option<Encoding>,
-    entries: Vec<Entry>,
+    diagnostics: Vec<Diagnostic>,
+    /// The JSON of each diagnostic, shared with the message being written. The next render
+    /// takes the strings back without copying them once the writer is done, which it is by
+    /// the time a client has read the message and answered with an edit.
+    json: Arc<Vec<String>>,
     /// How many diagnostics the last render copied from the one before (for tests and benches).
     pub reused: usize,
-}
-
-#[derive(Debug)]
-struct Entry {
-    diagnostic: Diagnostic,
-    json: String,
 }
 
 impl Rendered {
@@ -126,101 +125,95 @@ impl Rendered {
         mut to_lsp: impl FnMut(&Diagnostic) -> lsp::Diagnostic,
     ) -> Rendered {
         let mut old = match previous {
-            Some(p) if p.id == log.base && log.complete && p.encoding == Some(encoding) => p.entries,
-            _ => Vec::new(),
+            Some(p) if p.id == log.base && log.complete && p.encoding == Some(encoding) => Old {
+                json: Arc::try_unwrap(p.json).unwrap_or_else(|still_written| Vec::clone(&still_written)),
+                diagnostics: p.diagnostics,
+                next: 0,
+            },
+            _ => Old::default(),
         };
-        let mut next = 0;
         let mut reused = 0;
-        let entries = found
-            .into_iter()
-            .map(|diagnostic| {
-                let json = match reusable(&diagnostic, log, &mut old, &mut next) {
-                    Some(json) => {
-                        reused += 1;
-                        json
-                    }
-                    None => serde_json::to_string(&to_lsp(&diagnostic)).unwrap_or_default(),
-                };
-                Entry { diagnostic, json }
+        let json = found
+            .iter()
+            .map(|diagnostic| match old.reusable(diagnostic, log) {
+                Some(json) => {
+                    reused += 1;
+                    json
+                }
+                None => serde_json::to_string(&to_lsp(diagnostic)).unwrap_or_default(),
             })
             .collect();
-        Rendered { id, encoding: Some(encoding), entries, reused }
+        Rendered { id, encoding: Some(encoding), diagnostics: found, json: Arc::new(json), reused }
     }
 
     /// The diagnostics of this render (in the analysed text's offsets).
     pub fn diagnostics(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.entries.iter().map(|e| &e.diagnostic)
+        self.diagnostics.iter()
     }
 
     /// The `textDocument/publishDiagnostics` message of this render.
-    pub fn message(&self, uri: &lsp::Uri, version: Option<i32>) -> Vec<u8> {
-        let size: usize = self.entries.iter().map(|e| e.json.len() + 1).sum();
-        publish_message(uri, version, self.entries.iter().map(|e| e.json.as_str()), size)
+    pub fn message(&self, uri: &lsp::Uri, version: Option<i32>) -> Body {
+        publish_message(uri, version, self.json.clone())
     }
 }
 
-/// The JSON of the previous render's diagnostic that `diagnostic` repeats at the same lines and
-/// columns. `old` is sorted like the diagnostics asked for, and `next` walks it once.
-fn reusable(diagnostic: &Diagnostic, log: &EditLog, old: &mut [Entry], next: &mut usize) -> Option<String> {
-    if old.is_empty() || diagnostic.related.iter().any(|r| r.path.is_some()) {
-        return None;
-    }
-    let start = log.back(diagnostic.range.start as usize)?;
-    let end = log.back(diagnostic.range.end as usize)?;
-    let key = (start, end, diagnostic.rule);
-    while let Some(entry) = old.get(*next) {
-        let d = &entry.diagnostic;
-        if (d.range.start as usize, d.range.end as usize, d.rule) >= key {
-            break;
+/// The previous render, taken apart for reuse.
+#[derive(Default)]
+struct Old {
+    diagnostics: Vec<Diagnostic>,
+    json: Vec<String>,
+    /// Where the walk through `diagnostics` is.
+    next: usize,
+}
+
+impl Old {
+    /// The JSON of the previous render's diagnostic that `diagnostic` repeats at the same
+    /// lines and columns. The old diagnostics are sorted like the ones asked for, and walked once.
+    fn reusable(&mut self, diagnostic: &Diagnostic, log: &EditLog) -> Option<String> {
+        if self.diagnostics.is_empty() || diagnostic.related.iter().any(|r| r.path.is_some()) {
+            return None;
         }
-        *next += 1;
+        let start = log.back(diagnostic.range.start as usize)?;
+        let end = log.back(diagnostic.range.end as usize)?;
+        let key = (start, end, diagnostic.rule);
+        while let Some(d) = self.diagnostics.get(self.next) {
+            if (d.range.start as usize, d.range.end as usize, d.rule) >= key {
+                break;
+            }
+            self.next += 1;
+        }
+        let d = self.diagnostics.get(self.next)?;
+        let same = (d.range.start as usize, d.range.end as usize, d.rule) == key
+            && d.severity == diagnostic.severity
+            && (Arc::ptr_eq(&d.message, &diagnostic.message) || d.message == diagnostic.message)
+            && d.related.len() == diagnostic.related.len()
+            && d.related.iter().zip(&diagnostic.related).all(|(was, now)| {
+                was.path.is_none()
+                    && (Arc::ptr_eq(&was.message, &now.message) || was.message == now.message)
+                    && log.back(now.range.start as usize) == Some(was.range.start as usize)
+                    && log.back(now.range.end as usize) == Some(was.range.end as usize)
+            });
+        let json = self.json.get_mut(self.next)?;
+        (same && !json.is_empty()).then(|| std::mem::take(json))
     }
-    let entry = old.get_mut(*next)?;
-    let d = &entry.diagnostic;
-    let same = (d.range.start as usize, d.range.end as usize, d.rule) == key
-        && d.severity == diagnostic.severity
-        && (Arc::ptr_eq(&d.message, &diagnostic.message) || d.message == diagnostic.message)
-        && d.related.len() == diagnostic.related.len()
-        && d.related.iter().zip(&diagnostic.related).all(|(was, now)| {
-            was.path.is_none()
-                && was.message == now.message
-                && log.back(now.range.start as usize) == Some(was.range.start as usize)
-                && log.back(now.range.end as usize) == Some(was.range.end as usize)
-        });
-    (same && !entry.json.is_empty()).then(|| std::mem::take(&mut entry.json))
 }
 
 /// A `publishDiagnostics` notification of protocol diagnostics (a few: closes, settings file,
 /// the too-large note), serialised here.
-pub fn protocol_message(uri: &lsp::Uri, version: Option<i32>, diagnostics: &[lsp::Diagnostic]) -> Vec<u8> {
-    let json: Vec<String> = diagnostics.iter().map(|d| serde_json::to_string(d).unwrap_or_default()).collect();
-    let size = json.iter().map(|j| j.len() + 1).sum();
-    publish_message(uri, version, json.iter().map(String::as_str), size)
+pub fn protocol_message(uri: &lsp::Uri, version: Option<i32>, diagnostics: &[lsp::Diagnostic]) -> Body {
+    let json = diagnostics.iter().map(|d| serde_json::to_string(d).unwrap_or_default()).collect();
+    publish_message(uri, version, Arc::new(json))
 }
 
 /// A `publishDiagnostics` notification from diagnostics already serialised.
-fn publish_message<'a>(
-    uri: &lsp::Uri,
-    version: Option<i32>,
-    diagnostics: impl Iterator<Item = &'a str>,
-    size: usize,
-) -> Vec<u8> {
+fn publish_message(uri: &lsp::Uri, version: Option<i32>, diagnostics: Arc<Vec<String>>) -> Body {
     let mut head = String::from(r#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":"#);
     head.push_str(&serde_json::to_string(uri.as_str()).unwrap_or_else(|_| "\"\"".into()));
     if let Some(v) = version {
         let _ = write!(head, r#","version":{v}"#);
     }
     head.push_str(r#","diagnostics":["#);
-    let mut body = Vec::with_capacity(head.len() + size + 4);
-    body.extend_from_slice(head.as_bytes());
-    for (i, json) in diagnostics.enumerate() {
-        if i > 0 {
-            body.push(b',');
-        }
-        body.extend_from_slice(json.as_bytes());
-    }
-    body.extend_from_slice(b"]}}");
-    body
+    Body::joined(head.into_bytes(), diagnostics, b"]}}")
 }
 
 #[cfg(test)]
@@ -259,7 +252,7 @@ mod tests {
 
     fn fresh(doc: &Document) -> Vec<u8> {
         let mut copy = Document::new(doc.uri.clone(), FileKind::Dockerfile, doc.text.to_string(), 1);
-        render(&mut copy, None, u64::MAX).message(&doc.uri, Some(7))
+        render(&mut copy, None, u64::MAX).message(&doc.uri, Some(7)).to_bytes()
     }
 
     fn edit(doc: &mut Document, (l1, c1): (u32, u32), (l2, c2): (u32, u32), text: &str) {
@@ -272,20 +265,19 @@ mod tests {
         let mut doc = doc(TEXT);
         let first = render(&mut doc, None, 1);
         assert_eq!(first.reused, 0);
-        let total = first.entries.len();
+        let total = first.diagnostics.len();
         assert!(total >= 6, "{total}");
         // Typing in the `node` tag: only the findings of line 3 are new.
         edit(&mut doc, (3, 9), (3, 9), "x");
         let second = render(&mut doc, Some(first), 2);
-        let on_line_3 = second.entries.iter().filter(|e| e.json.contains(r#""line":3"#)).count();
-        assert_eq!(second.reused, second.entries.len() - on_line_3);
-        assert_eq!(second.message(&doc.uri, Some(7)), fresh(&doc));
+        let on_line_3 = second.json.iter().filter(|j| j.contains(r#""line":3"#)).count();
+        assert_eq!(second.reused, second.json.len() - on_line_3);
+        assert_eq!(second.message(&doc.uri, Some(7)).to_bytes(), fresh(&doc));
         // A new line moves everything below it: nothing after it is reused.
         edit(&mut doc, (1, 0), (1, 0), "\n");
         let third = render(&mut doc, Some(second), 3);
-        assert_eq!(third.message(&doc.uri, Some(7)), fresh(&doc));
-        let before_edit =
-            third.entries.iter().filter(|e| e.diagnostic.range.end as usize <= TEXT.find('\n').unwrap()).count();
+        assert_eq!(third.message(&doc.uri, Some(7)).to_bytes(), fresh(&doc));
+        let before_edit = third.diagnostics.iter().filter(|d| d.range.end as usize <= TEXT.find('\n').unwrap()).count();
         assert_eq!(third.reused, before_edit);
         // A log that does not start at the previous render (a render was lost) reuses nothing.
         edit(&mut doc, (4, 6), (4, 6), "y");
@@ -311,7 +303,7 @@ mod tests {
                 if render_now == 0 {
                     id += 1;
                     let next = render(&mut doc, rendered.take(), id);
-                    prop_assert_eq!(String::from_utf8(next.message(&doc.uri, Some(7))).unwrap(), String::from_utf8(fresh(&doc)).unwrap());
+                    prop_assert_eq!(String::from_utf8(next.message(&doc.uri, Some(7)).to_bytes()).unwrap(), String::from_utf8(fresh(&doc)).unwrap());
                     rendered = Some(next);
                 }
             }

@@ -50,7 +50,7 @@ impl Shared {
 
     /// Publishes `diagnostics` of `uri` through the outbox, in order with every other publish.
     pub async fn publish(&self, uri: &Uri, diagnostics: &[Diagnostic], version: Option<i32>) {
-        self.outbox.send(protocol_message(uri, version, diagnostics)).await;
+        self.outbox.send_body(protocol_message(uri, version, diagnostics)).await;
     }
 
     /// Sends a notification through the outbox, so it keeps its order with publishes (a log
@@ -123,7 +123,16 @@ impl Server {
         match shared.client.configuration(vec![item]).await {
             Ok(values) => {
                 let section = values.into_iter().next().unwrap_or(Value::Null);
-                Server::apply_configuration(&shared, &section, Some(generation)).await;
+                // `null`: the client has no `driftls` section (Neovim answers so when only
+                // `init_options` are set). The initializationOptions stand; applying `null`
+                // would turn an `offline` session online.
+                if section.is_null() {
+                    let note =
+                        "workspace/configuration: the client has no `driftls` section; the initializationOptions stand";
+                    shared.log(MessageType::LOG, note).await;
+                } else {
+                    Server::apply_configuration(&shared, &section, Some(generation)).await;
+                }
             }
             Err(e) => shared.log(MessageType::WARNING, format!("workspace/configuration failed: {e}")).await,
         }
@@ -154,10 +163,15 @@ impl Server {
     /// Reads every file driftls uses below the workspace root, off the async threads.
     async fn scan_workspace(shared: Arc<Shared>) {
         let Some(root) = shared.state().root.clone() else { return };
+        let scanner = shared.clone();
         let scanned = tokio::task::spawn_blocking(move || {
             let mut errors = Vec::new();
+            // A file open by now is not read from disk: its document is what counts, and a
+            // second parse of a large open file would only raise the peak memory.
+            let is_open = |path: &std::path::Path| scanner.state().documents.values().any(|d| d.path == path);
             let files: Vec<_> = crate::files::walk(&root, &mut errors)
                 .into_iter()
+                .filter(|(path, _)| !is_open(path))
                 .filter_map(|(path, kind)| crate::files::load(&path, kind).map_err(|e| errors.push(e)).ok())
                 .collect();
             (files, errors)

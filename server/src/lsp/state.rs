@@ -71,7 +71,7 @@ pub struct Snapshot {
     pub kind: FileKind,
     pub rope: Rope,
     pub text: std::sync::Arc<String>,
-    pub dockerfile: Option<Dockerfile>,
+    pub dockerfile: Option<std::sync::Arc<Dockerfile>>,
     pub path: PathBuf,
     pub settings: RuleSettings,
     /// A recording copy of the state's facts: `asked` says which images analysis looked up.
