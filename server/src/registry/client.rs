@@ -116,20 +116,28 @@ pub struct RegistryClient {
     clients: Mutex<HashMap<(String, bool), std::sync::Arc<Client>>>,
     /// Loopback and insecure hosts found to speak plain HTTP (Docker tries HTTPS first).
     plain_http: Mutex<std::collections::HashSet<String>>,
-    /// Manifest requests (capped; see `manifest`).
-    http: reqwest::Client,
+    /// Manifest requests (capped; see `manifest`). Built on the first request: building it
+    /// loads and parses the system's root certificates (about 19 M instructions), which an
+    /// offline session, and the start of every session, can do without.
+    http: std::sync::OnceLock<reqwest::Client>,
 }
 
 impl RegistryClient {
     pub fn new(settings: RegistrySettings) -> RegistryClient {
-        let pems: Vec<Vec<u8>> = settings.ca_files.iter().filter_map(|p| std::fs::read(p).ok()).collect();
-        let http = manifest::http_client(settings.timeout, &pems, settings.allow_private);
         RegistryClient {
             settings,
             clients: Mutex::new(HashMap::new()),
             plain_http: Mutex::new(Default::default()),
-            http,
+            http: std::sync::OnceLock::new(),
         }
+    }
+
+    fn http(&self) -> &reqwest::Client {
+        self.http.get_or_init(|| {
+            let settings = &self.settings;
+            let pems: Vec<Vec<u8>> = settings.ca_files.iter().filter_map(|p| std::fs::read(p).ok()).collect();
+            manifest::http_client(settings.timeout, &pems, settings.allow_private)
+        })
     }
 
     fn remember_plain(&self, endpoint: &Endpoint) {
@@ -258,7 +266,7 @@ impl RegistryClient {
         let endpoint = Endpoint::of(&image);
         self.allowed(&endpoint).await?;
         let reference = reference(text, &image, &endpoint);
-        let http = &self.http;
+        let http = self.http();
         self.over_schemes(&endpoint, &reference, auth, |url, authorization, _| async move {
             manifest::head_digest(http, &url, authorization.as_deref()).await
         })
@@ -271,7 +279,7 @@ impl RegistryClient {
         let endpoint = Endpoint::of(&image);
         self.allowed(&endpoint).await?;
         let reference = reference(text, &image, &endpoint);
-        let http = &self.http;
+        let http = self.http();
         let list = self
             .over_schemes(&endpoint, &reference, auth, |url, authorization, _| async move {
                 let base = url.split("/manifests/").next().unwrap_or(&url).to_string();
@@ -292,7 +300,7 @@ impl RegistryClient {
         auth: &RegistryAuth,
     ) -> Result<((OciManifest, String), std::sync::Arc<Client>), LookupError> {
         self.over_schemes(endpoint, reference, auth, async |url, authorization, client| {
-            manifest::get(&self.http, &url, authorization.as_deref(), reference.digest())
+            manifest::get(self.http(), &url, authorization.as_deref(), reference.digest())
                 .await
                 .map(|found| (found, client))
         })
