@@ -10,7 +10,7 @@ use std::io::{self, IoSlice, Write};
 use std::sync::Arc;
 
 use tokio::io::{AsyncRead, BufReader};
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use crate::lsp::framing::{self, Frame};
 
@@ -19,6 +19,11 @@ const PIPE_BYTES: libc::c_int = 1024 * 1024;
 
 /// Frames queued for stdout before senders wait.
 const QUEUED_FRAMES: usize = 8;
+
+/// KiB of frames queued or being written before senders wait. A publish of a 10,000-line
+/// Dockerfile is 0.9 MB: eight of them waited behind an editor that read slowly while the user
+/// typed (7 MB, the resident set grew from 18 to 27 MiB in a burst of edits).
+const QUEUED_KIB: usize = 1024;
 
 /// A message body in pieces: `head`, then `items` joined by commas, then `tail`. A publish
 /// shares the JSON of its diagnostics with the document's render ([`crate::lsp::rendered`]),
@@ -94,15 +99,18 @@ impl Body {
 }
 
 enum Item {
-    /// A header and its body.
-    Frame(String, Body),
+    /// A header and its body, and its share of [`QUEUED_KIB`] (given back once written).
+    Frame(String, Body, OwnedSemaphorePermit),
     /// The transport ended: write what came before, then stop.
     End,
 }
 
 /// Where whole frames are sent to be written.
 #[derive(Clone)]
-pub struct Outbox(mpsc::Sender<Item>);
+pub struct Outbox {
+    queue: mpsc::Sender<Item>,
+    room: Arc<Semaphore>,
+}
 
 impl Outbox {
     /// Queues one JSON-RPC message (the body, without header); waits while the queue is full.
@@ -110,10 +118,13 @@ impl Outbox {
         self.send_body(Body::whole(body)).await;
     }
 
-    /// Queues a message given in pieces.
+    /// Queues a message given in pieces; waits while the queue is full (a frame larger than
+    /// the whole room waits until everything before it was written).
     pub async fn send_body(&self, body: Body) {
         let header = format!("Content-Length: {}\r\n\r\n", body.len());
-        let _ = self.0.send(Item::Frame(header, body)).await;
+        let kib = (body.len() / 1024 + 1).min(QUEUED_KIB) as u32;
+        let Ok(permit) = self.room.clone().acquire_many_owned(kib).await else { return };
+        let _ = self.queue.send(Item::Frame(header, body, permit)).await;
     }
 }
 
@@ -125,17 +136,18 @@ pub fn start(out: impl Write + Send + 'static) -> (Outbox, std::thread::JoinHand
         .name("driftls-output".into())
         .spawn(move || write_all(rx, out))
         .expect("spawn the output thread");
-    (Outbox(tx), writer)
+    (Outbox { queue: tx, room: Arc::new(Semaphore::new(QUEUED_KIB)) }, writer)
 }
 
 fn write_all(mut queue: mpsc::Receiver<Item>, mut out: impl Write) {
     while let Some(item) = queue.blocking_recv() {
         match item {
-            Item::Frame(header, body) => {
+            Item::Frame(header, body, permit) => {
                 let written = body.write_to(header.as_bytes(), &mut out);
                 if written.and_then(|_| out.flush()).is_err() {
                     return;
                 }
+                drop((body, permit));
             }
             Item::End => return,
         }
@@ -182,7 +194,7 @@ pub async fn forward_transport(transport: impl AsyncRead + Unpin, outbox: Outbox
             outbox.send(body).await;
         }
     }
-    let _ = outbox.0.send(Item::End).await;
+    let _ = outbox.queue.send(Item::End).await;
 }
 
 #[cfg(test)]
@@ -217,6 +229,39 @@ mod tests {
         fn flush(&mut self) -> io::Result<()> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn senders_wait_while_a_megabyte_is_queued_and_go_on_once_it_is_read() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let (mut out_reader, out_writer) = std::io::pipe().unwrap();
+            let (outbox, writer) = start(out_writer);
+            let frame = |fill: u8| vec![fill; 600 * 1024];
+            // Nobody reads yet: the writer holds the first frame, the second has no room.
+            outbox.send(frame(b'a')).await;
+            let collect = {
+                let second = outbox.send(frame(b'b'));
+                tokio::pin!(second);
+                let waited = tokio::time::timeout(std::time::Duration::from_millis(300), &mut second).await;
+                assert!(waited.is_err(), "a second 600 KiB frame was queued beside the first");
+                let collect = std::thread::spawn(move || {
+                    let mut all = Vec::new();
+                    std::io::Read::read_to_end(&mut out_reader, &mut all).unwrap();
+                    all
+                });
+                second.await;
+                collect
+            };
+            let _ = outbox.queue.send(Item::End).await;
+            drop(outbox);
+            tokio::task::spawn_blocking(move || writer.join().unwrap()).await.unwrap();
+            let all = collect.join().unwrap();
+            let header = format!("Content-Length: {}\r\n\r\n", 600 * 1024);
+            assert_eq!(all.len(), 2 * (header.len() + 600 * 1024));
+            assert_eq!(all[header.len()], b'a');
+            assert_eq!(all[all.len() - 1], b'b');
+        });
     }
 
     #[test]
