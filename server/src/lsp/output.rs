@@ -1,10 +1,11 @@
 //! The one writer of stdout. tower-lsp-server's transport writes its frames into a pipe that is
 //! read here frame by frame; publishes arrive already serialised (most of a publish is the same
 //! bytes as the previous one, see [`crate::lsp::rendered`]) and skip the transport, which would
-//! turn them into a `serde_json::Value` tree first. Whole frames go through one bounded channel
-//! to one writer, so frames never interleave and a client that stops reading slows the
-//! publisher down instead of filling memory. The writer is a thread of its own that writes
-//! each frame with one unbuffered write (no copy into a line buffer that scans for newlines).
+//! turn them into a `serde_json::Value` tree first. Whole frames go through one channel, bounded
+//! by frames and by bytes, to one writer, so frames never interleave and a client that stops
+//! reading slows the publisher down instead of filling memory. The writer is a thread of its own
+//! that writes each frame's pieces with unbuffered `writev` calls (no copy into one buffer, nor
+//! into a line buffer that scans for newlines).
 
 use std::io::{self, IoSlice, Write};
 use std::sync::Arc;
